@@ -1,0 +1,166 @@
+"""Open a libSQL connection from the `database_url` and `auth_token` settings.
+
+Shared by the target, the Meltano state backend and the report package, so it
+must not import singer_sdk. Errors name the setting to fix and never the token.
+"""
+
+from __future__ import annotations
+
+import re
+import typing as t
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import libsql_experimental
+
+DEFAULT_DATABASE_URL = "turso.db"
+"""Local file in the working directory, used when no `database_url` is set."""
+
+REMOTE_SCHEMES = ("libsql", "http", "https", "ws", "wss")
+
+# Fragments of libsql client errors that a retry can cure: the server restarted,
+# the connection dropped, a Hrana stream expired, or the server answered 5xx.
+_TRANSIENT_MARKERS = (
+    "http error",
+    "error trying to connect",
+    "connection reset",
+    "connection refused",
+    "connection closed",
+    "broken pipe",
+    "timed out",
+    "stream expired",
+    "stream not found",
+    "status=500",
+    "status=502",
+    "status=503",
+    "status=504",
+)
+_AUTH_MARKERS = ("401 unauthorized", "403 forbidden", "status=401", "status=403")
+
+
+class DatabaseConnectionError(Exception):
+    """The database named by `database_url` could not be opened or used."""
+
+
+def is_remote(database_url: str) -> bool:
+    """Tell whether `database_url` names a server rather than a local file."""
+    return urlsplit(database_url).scheme.lower() in REMOTE_SCHEMES
+
+
+def redact_url(database_url: str) -> str:
+    """Return `database_url` fit for a message: query values (e.g. authToken) masked."""
+    parts = urlsplit(database_url)
+    if not parts.query:
+        return database_url
+    query = urlencode([(key, "***") for key, _ in parse_qsl(parts.query)])
+    return urlunsplit(parts._replace(query=query))
+
+
+def is_transient(error: BaseException) -> bool:
+    """Tell whether a libsql client error is worth retrying (network, 5xx, expired stream)."""
+    text = str(error).lower()
+    return any(marker in text for marker in _TRANSIENT_MARKERS)
+
+
+def is_auth_error(error: BaseException) -> bool:
+    """Tell whether a libsql client error is the server refusing the token."""
+    text = str(error).lower()
+    return any(marker in text for marker in _AUTH_MARKERS)
+
+
+def _scrub(text: str, secret: str | None) -> str:
+    return text.replace(secret, "***") if secret else text
+
+
+def describe_error(
+    error: BaseException,
+    database_url: str,
+    auth_token: str | None = None,
+) -> str:
+    """Turn a libsql client error into an actionable message naming the setting to fix.
+
+    The token is scrubbed from the message even if the client echoed it.
+    """
+    where = redact_url(database_url)
+    detail = _scrub(str(error), auth_token)
+    if is_auth_error(error):
+        if auth_token:
+            return (
+                f"The server at {where} rejected the `auth_token` setting ({detail}). "
+                "Set `auth_token` to a valid token for this database "
+                "(Turso: `turso db tokens create <database>`)."
+            )
+        return (
+            f"The server at {where} requires authentication and no `auth_token` is set. "
+            "Set the `auth_token` setting (Turso: `turso db tokens create <database>`)."
+        )
+    if is_remote(database_url) and is_transient(error):
+        return (
+            f"Could not reach the database at {where} ({detail}). "
+            "Check the `database_url` setting and that the server is running."
+        )
+    return f"Database error at {where} ({detail})."
+
+
+def _split_token(database_url: str, auth_token: str | None) -> tuple[str, str | None]:
+    """Move an `authToken` query parameter (Turso's URL convention) out of the URL."""
+    parts = urlsplit(database_url)
+    if not parts.query:
+        return database_url, auth_token
+    kept = []
+    for key, value in parse_qsl(parts.query):
+        if key == "authToken":
+            auth_token = auth_token or value
+        else:
+            kept.append((key, value))
+    return urlunsplit(parts._replace(query=urlencode(kept))), auth_token
+
+
+_FILE_URL = re.compile(r"^file:(//)?", re.IGNORECASE)
+
+
+def local_path(database_url: str) -> Path:
+    """Return the filesystem path of a local `database_url` (plain path or `file:` URL)."""
+    return Path(_FILE_URL.sub("", database_url).split("?", 1)[0])
+
+
+def connect(
+    database_url: str | None = None,
+    auth_token: str | None = None,
+) -> t.Any:
+    """Open a libsql_experimental connection and check that it works.
+
+    Args:
+        database_url: `libsql://`, `https://`, `http://host:port` (sqld), a file path
+            or a `file:` URL. Empty means `turso.db` in the working directory.
+        auth_token: The database token (JWT) for a remote server; ignored for files.
+
+    Returns:
+        An open libsql_experimental connection.
+
+    Raises:
+        DatabaseConnectionError: the server is unreachable, refused the token, or the
+            file cannot be opened. The message names the setting and never the token.
+    """
+    database_url = (database_url or "").strip() or DEFAULT_DATABASE_URL
+    database_url, auth_token = _split_token(database_url, auth_token or None)
+    try:
+        if is_remote(database_url):
+            connection = libsql_experimental.connect(database_url, auth_token=auth_token or "")
+            # The client connects lazily: one round trip surfaces a bad token or
+            # an unreachable server now, with a clear message, not mid-load.
+            connection.execute("SELECT 1").fetchall()
+        else:
+            path = local_path(database_url)
+            if not path.parent.is_dir():
+                msg = (
+                    f"The folder of the `database_url` file {str(path)!r} does not exist. "
+                    "Create it or point `database_url` at a writable location."
+                )
+                raise DatabaseConnectionError(msg)
+            connection = libsql_experimental.connect(str(path))
+    except ValueError as error:
+        raise DatabaseConnectionError(
+            describe_error(error, database_url, auth_token)
+        ) from None
+    return connection
