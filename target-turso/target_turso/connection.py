@@ -141,6 +141,7 @@ def connect(
     Raises:
         DatabaseConnectionError: the server is unreachable, refused the token, or the
             file cannot be opened. The message names the setting and never the token.
+
     """
     database_url = (database_url or "").strip() or DEFAULT_DATABASE_URL
     database_url, auth_token = _split_token(database_url, auth_token or None)
@@ -160,7 +161,5 @@ def connect(
                 raise DatabaseConnectionError(msg)
             connection = libsql_experimental.connect(str(path))
     except ValueError as error:
-        raise DatabaseConnectionError(
-            describe_error(error, database_url, auth_token)
-        ) from None
+        raise DatabaseConnectionError(describe_error(error, database_url, auth_token)) from None
     return connection
