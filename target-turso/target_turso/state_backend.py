@@ -1,0 +1,314 @@
+"""A Meltano state backend that keeps job state in a Turso / libSQL database.
+
+Scheduled runs start on fresh machines, so Meltano's system database (and the
+bookmark in it) is gone each time. This backend stores one row per state ID in
+the same database the target loads, and holds a run lock so that two
+overlapping runs of one job cannot both run.
+
+Meltano loads it from the `meltano.state_backends` entry point named `libsql`
+(the URI scheme). It runs inside Meltano's own environment: install this package
+there (`pip install meltano ./target-turso`).
+
+URIs (`state_backend.uri`):
+- `libsql://NAME-ORG.turso.io`: Turso (TLS), token in `state_backend.libsql.auth_token`.
+- `libsql://HOST:PORT?tls=0`: a self-hosted sqld over plain HTTP.
+- `libsql:///absolute/path/state.db`: a local file.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import socket
+import threading
+import time
+import typing as t
+import uuid
+from contextlib import contextmanager
+from urllib.parse import parse_qsl, urlsplit
+
+from meltano.core.setting_definition import SettingDefinition, SettingKind
+from meltano.core.state_store.base import MeltanoState, StateIDLockedError, StateStoreManager
+
+from target_turso.connection import connect, redact_url
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+STATE_TABLE = "meltano_state"
+LOCK_TABLE = "meltano_state_lock"
+
+AUTH_TOKEN = SettingDefinition(
+    name="state_backend.libsql.auth_token",
+    label="libSQL auth token",
+    description="Database token (JWT) for the Turso / sqld database in `state_backend.uri`.",
+    kind=SettingKind.STRING,
+    sensitive=True,
+    env_specific=True,
+)
+
+# One identity per Meltano process: every manager instance of one `meltano run`
+# (the tap's state read, the target's state writes) shares the run's lock.
+_OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+_SCHEMA = (
+    f'CREATE TABLE IF NOT EXISTS "{STATE_TABLE}" ('
+    '"state_id" TEXT PRIMARY KEY, "completed_state" TEXT NOT NULL, '
+    '"partial_state" TEXT NOT NULL, "updated_at" TEXT NOT NULL)',
+    f'CREATE TABLE IF NOT EXISTS "{LOCK_TABLE}" ('
+    '"state_id" TEXT PRIMARY KEY, "owner" TEXT NOT NULL, '
+    '"acquired_at" REAL NOT NULL, "expires_at" REAL NOT NULL)',
+)
+
+# Take the lock when it is free, expired, or already ours; otherwise change nothing.
+_CLAIM = (
+    f'INSERT INTO "{LOCK_TABLE}" ("state_id", "owner", "acquired_at", "expires_at") '
+    'VALUES (?, ?, ?, ?) ON CONFLICT ("state_id") DO UPDATE SET '
+    '"owner" = excluded."owner", "expires_at" = excluded."expires_at", '
+    '"acquired_at" = CASE WHEN "owner" = excluded."owner" THEN "acquired_at" '
+    'ELSE excluded."acquired_at" END '
+    'WHERE "owner" = excluded."owner" OR "expires_at" < excluded."acquired_at"'
+)
+
+
+def database_url_from_uri(uri: str) -> str:
+    """Translate a `libsql://` state backend URI into a `database_url` for `connect`."""
+    parts = urlsplit(uri)
+    if parts.scheme != "libsql":
+        msg = f"state_backend.uri must start with libsql:// (got {parts.scheme}://)."
+        raise ValueError(msg)
+    if not parts.netloc:
+        if not parts.path:
+            msg = "state_backend.uri names no database: use libsql://HOST or libsql:///path."
+            raise ValueError(msg)
+        return parts.path
+    query = dict(parse_qsl(parts.query))
+    if query.get("tls", "1").lower() in {"0", "false", "no"}:
+        return f"http://{parts.netloc}"
+    return f"libsql://{parts.netloc}"
+
+
+class LibSQLStateStoreManager(StateStoreManager):
+    """Meltano state in a libSQL table, with a per-job run lock that expires."""
+
+    def __init__(
+        self,
+        uri: str,
+        auth_token: str | None = None,
+        lock_timeout_seconds: int | None = None,
+        **kwargs: t.Any,
+    ) -> None:
+        """Open the database named by `uri` (tables are created on first use).
+
+        Args:
+            uri: The `state_backend.uri` setting.
+            auth_token: The `state_backend.libsql.auth_token` setting.
+            lock_timeout_seconds: Seconds after its last heartbeat that a run's lock
+                counts as stale (Meltano's `state_backend.lock_timeout_seconds`).
+            kwargs: Other `state_backend.*` settings, passed on.
+        """
+        super().__init__(**kwargs)
+        self.database_url = database_url_from_uri(uri)
+        self.auth_token = auth_token or None
+        self.lock_timeout_seconds = float(lock_timeout_seconds or 10)
+        self._connection: t.Any = None
+
+    @property
+    def label(self) -> str:
+        """Where the state lives, without credentials."""
+        return f"libSQL database at {redact_url(self.database_url)}"
+
+    @property
+    def connection(self) -> t.Any:
+        """The open connection, created with the state tables on first use."""
+        if self._connection is None:
+            self._connection = connect(self.database_url, self.auth_token)
+            for statement in _SCHEMA:
+                self._connection.execute(statement)
+            self._connection.commit()
+        return self._connection
+
+    def close(self) -> None:
+        """Close the connection; a held run lock stays until the process exits."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def set(self, state: MeltanoState) -> None:
+        """Write the whole state of `state.state_id` (Meltano merges partials first)."""
+        self.connection.execute(
+            f'INSERT INTO "{STATE_TABLE}" '
+            '("state_id", "completed_state", "partial_state", "updated_at") '
+            "VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ')) "
+            'ON CONFLICT ("state_id") DO UPDATE SET '
+            '"completed_state" = excluded."completed_state", '
+            '"partial_state" = excluded."partial_state", "updated_at" = excluded."updated_at"',
+            (
+                state.state_id,
+                json.dumps(state.completed_state or {}),
+                json.dumps(state.partial_state or {}),
+            ),
+        )
+        self.connection.commit()
+
+    def get(self, state_id: str) -> MeltanoState | None:
+        """Read the state of `state_id`, claiming the job's run lock.
+
+        Meltano reads the state once at the start of a run; claiming the lock here
+        is what stops a second, overlapping run of the same job.
+
+        Raises:
+            StateIDLockedError: another live run holds the job's lock.
+        """
+        self._claim_run_lock(state_id)
+        row = self.connection.execute(
+            f'SELECT "completed_state", "partial_state" FROM "{STATE_TABLE}" WHERE "state_id" = ?',
+            (state_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return MeltanoState(
+            state_id=state_id,
+            completed_state=json.loads(row[0]),
+            partial_state=json.loads(row[1]),
+        )
+
+    def delete(self, state_id: str) -> None:
+        """Remove the state row of `state_id`."""
+        self.connection.execute(
+            f'DELETE FROM "{STATE_TABLE}" WHERE "state_id" = ?',
+            (state_id,),
+        )
+        self.connection.commit()
+
+    def get_state_ids(self, pattern: str | None = None) -> Iterable[str]:
+        """List state IDs, optionally filtered by a glob pattern (`*`, `?`)."""
+        cursor = self.connection.execute(
+            f'SELECT "state_id" FROM "{STATE_TABLE}" WHERE "state_id" GLOB ? ORDER BY 1',
+            (pattern or "*",),
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+    @contextmanager
+    def acquire_lock(self, state_id: str, *, retry_seconds: float) -> Iterator[None]:
+        """Hold `state_id`'s lock while Meltano writes; wait while another run holds it."""
+        held_before = _RUN_LOCKS.holds(self.database_url, state_id)
+        while not self._try_claim(state_id):
+            time.sleep(retry_seconds)
+        try:
+            yield
+        finally:
+            if not held_before:
+                self._release(state_id)
+
+    def _claim_run_lock(self, state_id: str) -> None:
+        if _RUN_LOCKS.holds(self.database_url, state_id):
+            return
+        if not self._try_claim(state_id):
+            owner, acquired_at, expires_at = self.connection.execute(
+                f'SELECT "owner", "acquired_at", "expires_at" FROM "{LOCK_TABLE}" '
+                'WHERE "state_id" = ?',
+                (state_id,),
+            ).fetchone()
+            msg = (
+                f"Another run of '{state_id}' holds its lock in the {self.label} "
+                f"(process {owner}, started {_iso(acquired_at)}). Not starting a second, "
+                "overlapping run. If that run has died, its lock expires at "
+                f"{_iso(expires_at)} (`state_backend.lock_timeout_seconds` after its "
+                "last heartbeat); try again after that."
+            )
+            raise StateIDLockedError(msg)
+        _RUN_LOCKS.add(self, state_id)
+
+    def _try_claim(self, state_id: str) -> bool:
+        return try_claim(self.connection, state_id, self.lock_timeout_seconds)
+
+    def _release(self, state_id: str) -> None:
+        release(self.connection, state_id)
+
+
+def try_claim(connection: t.Any, state_id: str, timeout_seconds: float) -> bool:
+    """Take or renew this process's lock on `state_id`; False if another run holds it."""
+    now = time.time()
+    connection.execute(_CLAIM, (state_id, _OWNER, now, now + timeout_seconds))
+    connection.commit()
+    row = connection.execute(
+        f'SELECT "owner" FROM "{LOCK_TABLE}" WHERE "state_id" = ?',
+        (state_id,),
+    ).fetchone()
+    return row is not None and row[0] == _OWNER
+
+
+def release(connection: t.Any, state_id: str) -> None:
+    """Drop this process's lock on `state_id` (another run's lock is left alone)."""
+    connection.execute(
+        f'DELETE FROM "{LOCK_TABLE}" WHERE "state_id" = ? AND "owner" = ?',
+        (state_id, _OWNER),
+    )
+    connection.commit()
+
+
+def _iso(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+
+
+class _RunLocks:
+    """The run locks this process holds, kept alive by a heartbeat until exit."""
+
+    def __init__(self) -> None:
+        # (database_url, state_id) -> (auth_token, lock timeout in seconds)
+        self._held: dict[tuple[str, str], tuple[str | None, float]] = {}
+        self._mutex = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def holds(self, database_url: str, state_id: str) -> bool:
+        return (database_url, state_id) in self._held
+
+    def add(self, manager: LibSQLStateStoreManager, state_id: str) -> None:
+        with self._mutex:
+            self._held[manager.database_url, state_id] = (
+                manager.auth_token,
+                manager.lock_timeout_seconds,
+            )
+            if self._thread is None:
+                atexit.register(self.release_all)
+                self._thread = threading.Thread(
+                    target=self._heartbeat, name="libsql-state-lock", daemon=True
+                )
+                self._thread.start()
+
+    def _each(self, action: t.Callable[[t.Any, str, float], object]) -> None:
+        """Apply `action(connection, state_id, timeout)` to every held lock, best effort."""
+        with self._mutex:
+            held = list(self._held.items())
+        for (database_url, state_id), (auth_token, timeout) in held:
+            try:
+                connection = connect(database_url, auth_token)
+            except Exception:  # noqa: S112 - retried at the next beat; else it expires
+                continue
+            try:
+                action(connection, state_id, timeout)
+            except Exception:  # noqa: S110
+                pass
+            finally:
+                connection.close()
+
+    def _heartbeat(self) -> None:
+        # Renew well before expiry, so only a dead run's lock ever goes stale.
+        while not self._stop.wait(self._interval()):
+            self._each(try_claim)
+
+    def _interval(self) -> float:
+        timeouts = [timeout for _, timeout in self._held.values()] or [10.0]
+        return max(0.5, min(timeouts) / 3)
+
+    def release_all(self) -> None:
+        self._stop.set()
+        self._each(lambda connection, state_id, _timeout: release(connection, state_id))
+        with self._mutex:
+            self._held.clear()
+
+
+_RUN_LOCKS = _RunLocks()
