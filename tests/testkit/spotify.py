@@ -1,0 +1,815 @@
+"""Pytest plugin and demo server: a local HTTP server that follows Spotify's documented contract.
+
+Built from /work/shared/SPOTIFY.md (Spotify's docs and the community record), not from what any
+tap expects. It serves, on a free loopback port:
+
+- ``POST /api/token``: the refresh-token and authorization-code grants, client credentials in an
+  HTTP Basic header or in the body, JSON errors ``invalid_client``/``invalid_grant``/
+  ``unsupported_grant_type``, access tokens that expire, optional refresh-token rotation (the
+  old token is invalid at once, the lifetime is not extended).
+- ``GET /authorize``: checks client id, ``response_type=code`` and the redirect URI rules
+  (loopback IP literal with any port, never ``localhost``), then acts like a user clicking
+  "Agree" (or "Cancel") and redirects to ``redirect_uri`` with ``code`` and ``state``.
+- ``GET /v1/me/player/recently-played``: Bearer check, ``limit`` (default 20, 1..50, else 400),
+  ``after``/``before`` Unix-ms cursors (not both), only the 50 most recent plays, newest first,
+  ``next`` built with ``before``, ``cursors`` null on an empty page, full TrackObjects as a
+  Development Mode app gets them since Feb 2026 (no popularity/available_markets/linked_from),
+  local files (null ``id``, ``spotify:local:`` URI), unicode names, nullable ``context``.
+
+Python API (what tests and the end-to-end suite use)::
+
+    with SpotifyServer() as server:          # or the ``spotify_server`` fixture
+        server.add_plays(60)                 # seeded, deterministic, newest last
+        server.add_play(played_at="2026-06-01T09:00:00Z")   # a late (offline) play
+        server.fail_next("rate_limited", retry_after=1)     # see FAULTS
+        config = server.tap_config()         # client_id, client_secret, refresh_token, urls
+        server.requests                      # the request log, for assertions
+
+Standalone (demo): ``python tests/testkit/spotify.py --port 8899 --plays 120`` prints the tap
+config as JSON on one line, then serves until interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import json
+import random
+import secrets
+import signal
+import threading
+import time
+import typing as t
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit
+
+import pytest
+
+SCOPE = "user-read-recently-played"
+WINDOW = 50  # "Returns the most recent 50 tracks played by a user."
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 50
+DEFAULT_START = datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc)
+RECENTLY_PLAYED = "/v1/me/player/recently-played"
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+#: Failure kinds for :meth:`SpotifyServer.fail_next`, per endpoint.
+FAULTS: dict[str, frozenset[str]] = {
+    "api": frozenset(
+        {
+            "rate_limited",  # 429 with Retry-After (seconds)
+            "server_error",  # 500/502/503 (``status=``)
+            "token_expired",  # 401 "The access token expired"; the presented token dies
+            "insufficient_scope",  # 403 "Insufficient client scope"
+            "user_not_registered",  # 403 "User not registered in the Developer Dashboard"
+            "connection_drop",  # the socket closes without a response
+        }
+    ),
+    "token": frozenset({"rate_limited", "server_error", "connection_drop"}),
+}
+
+_AUTO: t.Any = object()  # "pick a seeded value" for add_play's track/context
+_DROP = object()  # a reply that closes the connection without answering
+
+
+# --------------------------------------------------------------------------------------------
+# Seeded catalogue: realistic TrackObjects with unicode names and some local files
+# --------------------------------------------------------------------------------------------
+
+_ARTISTS = [
+    "Sigur Rós",
+    "坂本龍一",
+    "Beyoncé",
+    "Motörhead",
+    "Björk",
+    "Ólafur Arnalds",
+    "ROSALÍA",
+    "Zoë Keating",
+    "방탄소년단",
+    "Кино",
+    "Daft Punk",
+    "Mø",
+]
+_WORDS = [
+    "Hoppípolla",
+    "Jóga",
+    "Ça plane pour moi",
+    "Группа крови",
+    "戦場のメリークリスマス",
+    "Despechá",
+    "Ace of Spades",
+    "Naïve Melody",
+    "Ø (Interlude)",
+    "Æ Fjord",
+    "Señorita",
+    "Night Shift",
+    "Über Alles Blue",
+    "Café Olé",
+    "🎧 Late Train",
+    "Halo",
+]
+_BASE62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _spotify_id(rng: random.Random) -> str:
+    return "".join(rng.choice(_BASE62) for _ in range(22))
+
+
+def _object_ref(kind: str, spotify_id: str | None) -> dict[str, t.Any]:
+    """The id/uri/href/external_urls quartet every Spotify object carries (null for local)."""
+    if spotify_id is None:
+        return {"external_urls": {}, "href": None, "id": None, "type": kind, "uri": None}
+    return {
+        "external_urls": {"spotify": f"https://open.spotify.com/{kind}/{spotify_id}"},
+        "href": f"https://api.spotify.com/v1/{kind}s/{spotify_id}",
+        "id": spotify_id,
+        "type": kind,
+        "uri": f"spotify:{kind}:{spotify_id}",
+    }
+
+
+def _catalogue_track(rng: random.Random, *, local: bool) -> dict[str, t.Any]:
+    """A TrackObject as a Development Mode app sees it since February 2026."""
+    artist_name = rng.choice(_ARTISTS)
+    name = rng.choice(_WORDS)
+    album_name = f"{rng.choice(_WORDS)} ({rng.randint(1990, 2026)})"
+    duration_ms = rng.randint(150_000, 330_000)
+    if local:
+        parts = (artist_name, album_name, name, str(duration_ms // 1000))
+        artist = {**_object_ref("artist", None), "name": artist_name}
+        track = {
+            **_object_ref("track", None),
+            "uri": "spotify:local:" + ":".join(quote_plus(part) for part in parts),
+            "external_ids": {},
+            "is_local": True,
+            "album": {
+                **_object_ref("album", None),
+                "album_type": None,
+                "artists": [],
+                "images": [],
+                "name": album_name,
+                "release_date": None,
+                "release_date_precision": None,
+                "total_tracks": None,
+            },
+        }
+    else:
+        artist = {**_object_ref("artist", _spotify_id(rng)), "name": artist_name}
+        year = rng.randint(1970, 2026)
+        precision = rng.choice(["day", "day", "month", "year"])
+        release = {
+            "day": f"{year}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+            "month": f"{year}-1{rng.randint(0, 2)}",
+            "year": str(year),
+        }
+        album_id = _spotify_id(rng)
+        track = {
+            **_object_ref("track", _spotify_id(rng)),
+            "external_ids": {
+                "isrc": f"GB{rng.choice(['UM7', 'AHS'])}{year % 100:02d}{rng.randint(0, 99999):05d}"
+            },
+            "is_local": False,
+            "album": {
+                **_object_ref("album", album_id),
+                "album_type": rng.choice(["album", "single", "compilation"]),
+                "artists": [artist],
+                "images": [
+                    {
+                        "url": f"https://i.scdn.co/image/{album_id}{size}",
+                        "height": size,
+                        "width": size,
+                    }
+                    for size in (640, 300, 64)
+                ],
+                "name": album_name,
+                "release_date": release[precision],
+                "release_date_precision": precision,
+                "total_tracks": rng.randint(1, 18),
+            },
+        }
+    featured = (
+        []
+        if local or rng.random() < 0.7
+        else [{**_object_ref("artist", _spotify_id(rng)), "name": rng.choice(_ARTISTS)}]
+    )
+    return {
+        **track,
+        "artists": [artist, *featured],
+        "disc_number": 1,
+        "duration_ms": duration_ms,
+        "explicit": rng.random() < 0.2,
+        "name": name,
+        "preview_url": None,
+        "track_number": rng.randint(1, 12),
+    }
+
+
+def _context(rng: random.Random) -> dict[str, t.Any] | None:
+    """A playlist/album/artist context, or null when the track was played on its own."""
+    kind = rng.choice(["playlist", "playlist", "album", "artist", None])
+    if kind is None:
+        return None
+    ref = _object_ref(kind, _spotify_id(rng))
+    return {key: ref[key] for key in ("type", "href", "external_urls", "uri")}
+
+
+def format_played_at(moment: datetime) -> str:
+    """Spotify's ``played_at``: UTC, millisecond precision, ``Z`` suffix."""
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def to_ms(played_at: str | datetime) -> int:
+    """Unix milliseconds of an RFC 3339 value (with or without a fraction) or a datetime."""
+    moment = (
+        played_at
+        if isinstance(played_at, datetime)
+        else datetime.fromisoformat(played_at.replace("Z", "+00:00"))
+    )
+    return (moment - _UNIX_EPOCH) // timedelta(milliseconds=1)
+
+
+# --------------------------------------------------------------------------------------------
+# Server state
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _RefreshGrant:
+    scopes: frozenset[str]
+    issued_at: float
+    revoked: str | None = None  # error_description once it can no longer be used
+
+
+@dataclass
+class _AccessToken:
+    scopes: frozenset[str]
+    expires_at: float
+
+
+@dataclass
+class _AuthCode:
+    redirect_uri: str
+    scopes: frozenset[str]
+    used: bool = False
+
+
+@dataclass
+class _Fault:
+    kind: str
+    times: int
+    retry_after: int
+    status: int
+
+
+@dataclass
+class LoggedRequest:
+    """One request the server received, for assertions."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    form: dict[str, str]
+    headers: dict[str, str]
+    status: int | None = None  # None: the connection was dropped
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: dict[str, t.Any] | str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _api_error(status: int, message: str) -> _Reply:
+    return _Reply(status, {"error": {"status": status, "message": message}})
+
+
+def _oauth_error(error: str, description: str, status: int = 400) -> _Reply:
+    return _Reply(status, {"error": error, "error_description": description})
+
+
+class SpotifyServer:
+    """A Spotify Web API + Accounts stand-in on a loopback port (bound at construction)."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 0,
+        start: datetime = DEFAULT_START,
+        client_id: str = "contract-client-id",
+        client_secret: str | None = None,
+        access_token_ttl: int = 3600,
+        rotate_refresh_tokens: bool = False,
+        refresh_token_lifetime: float = 183 * 86400,
+        invalid_client_status: int = 400,
+        redirect_uris: t.Sequence[str] = ("http://127.0.0.1/callback", "http://[::1]/callback"),
+    ) -> None:
+        self._rng = random.Random(seed)
+        self._lock = threading.RLock()
+        self.client_id = client_id
+        self.client_secret = client_secret or f"cs-{secrets.token_hex(12)}"
+        self.access_token_ttl = access_token_ttl
+        self.rotate_refresh_tokens = rotate_refresh_tokens
+        self.refresh_token_lifetime = refresh_token_lifetime
+        self.invalid_client_status = invalid_client_status
+        self.redirect_uris = list(redirect_uris)
+        self.user_registered = True
+        self.authorize_decision = "agree"  # or "deny": what the simulated user clicks
+        self.requests: list[LoggedRequest] = []
+        self._tracks = [_catalogue_track(self._rng, local=i % 9 == 4) for i in range(36)]
+        self._plays: list[tuple[int, dict[str, t.Any]]] = []  # (played_at ms, PlayHistoryObject)
+        self._next_slot = start
+        self._refresh: dict[str, _RefreshGrant] = {}
+        self._access: dict[str, _AccessToken] = {}
+        self._codes: dict[str, _AuthCode] = {}
+        self._faults: dict[str, list[_Fault]] = {"api": [], "token": []}
+        self.refresh_token = self.issue_refresh_token()
+        self._httpd = ThreadingHTTPServer((host, port), _Handler)
+        self._httpd.daemon_threads = True
+        self._httpd.contract = self  # type: ignore[attr-defined]
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/v1"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.url}/api/token"
+
+    @property
+    def authorize_url(self) -> str:
+        return f"{self.url}/authorize"
+
+    def start(self) -> SpotifyServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> SpotifyServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def tap_config(self, **overrides: t.Any) -> dict[str, t.Any]:
+        """Settings for tap-spotify-recent pointing at this server."""
+        return {
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "refresh_token": self.refresh_token,
+            "api_url": self.api_url,
+            "token_url": self.token_url,
+            **overrides,
+        }
+
+    # -- listening history ------------------------------------------------------------------
+
+    def add_plays(self, count: int) -> list[dict[str, t.Any]]:
+        """Add ``count`` seeded plays after the newest one; return them oldest first."""
+        return [self.add_play() for _ in range(count)]
+
+    def add_play(
+        self,
+        played_at: str | datetime | None = None,
+        *,
+        track: dict[str, t.Any] = _AUTO,
+        context: dict[str, t.Any] | None = _AUTO,
+    ) -> dict[str, t.Any]:
+        """Add one play. An explicit older ``played_at`` is a late play (an offline phone).
+
+        A string ``played_at`` is served exactly as given (e.g. without milliseconds).
+        """
+        with self._lock:
+            track = self._rng.choice(self._tracks) if track is _AUTO else track
+            context = _context(self._rng) if context is _AUTO else context
+            if played_at is None:
+                played_at = self._next_slot + timedelta(milliseconds=track["duration_ms"])
+            text = played_at if isinstance(played_at, str) else format_played_at(played_at)
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            gap = timedelta(
+                seconds=self._rng.randint(1, 90), milliseconds=self._rng.randint(0, 999)
+            )
+            self._next_slot = max(self._next_slot, moment + gap)
+            play = {"track": track, "played_at": text, "context": context}
+            self._plays.append((to_ms(moment), play))
+            self._plays.sort(key=lambda item: item[0], reverse=True)
+            return play
+
+    @property
+    def plays(self) -> list[dict[str, t.Any]]:
+        """Every play, newest first (the API serves only the first 50)."""
+        with self._lock:
+            return [play for _, play in self._plays]
+
+    # -- tokens -----------------------------------------------------------------------------
+
+    def issue_refresh_token(self, scopes: t.Iterable[str] = (SCOPE,)) -> str:
+        """A refresh token as if the user had just authorized these scopes."""
+        token = f"rt-{secrets.token_urlsafe(24)}"
+        with self._lock:
+            self._refresh[token] = _RefreshGrant(frozenset(scopes), time.time())
+        return token
+
+    def revoke_refresh_tokens(self) -> None:
+        """The user removed the app's access: every refresh token gets ``invalid_grant``."""
+        with self._lock:
+            for grant in self._refresh.values():
+                grant.revoked = grant.revoked or "Refresh token revoked"
+
+    def expire_access_tokens(self) -> None:
+        """Every access token issued so far is expired from now on."""
+        with self._lock:
+            for token in self._access.values():
+                token.expires_at = 0
+
+    @property
+    def current_refresh_token(self) -> str:
+        """The newest refresh token that still works (differs from the first after rotation)."""
+        with self._lock:
+            return next(tok for tok, grant in reversed(self._refresh.items()) if not grant.revoked)
+
+    def secrets(self) -> set[str]:
+        """Every secret value this server issued or knows: must never show up in tap output."""
+        with self._lock:
+            return {self.client_secret, *self._refresh, *self._access, *self._codes}
+
+    # -- failure injection ------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        kind: str,
+        *,
+        times: int = 1,
+        endpoint: str = "api",
+        retry_after: int = 1,
+        status: int = 503,
+    ) -> None:
+        """Answer the next ``times`` requests to ``endpoint`` ("api" or "token") with ``kind``."""
+        if kind not in FAULTS.get(endpoint, ()):
+            msg = f"unknown fault {kind!r} for endpoint {endpoint!r}; choose from {FAULTS}"
+            raise ValueError(msg)
+        with self._lock:
+            self._faults[endpoint].append(_Fault(kind, times, retry_after, status))
+
+    def _take_fault(self, endpoint: str) -> _Fault | None:
+        with self._lock:
+            queue = self._faults[endpoint]
+            if not queue:
+                return None
+            fault = queue[0]
+            fault.times -= 1
+            if fault.times <= 0:
+                queue.pop(0)
+            return fault
+
+    # -- request log helpers ----------------------------------------------------------------
+
+    def api_requests(self) -> list[LoggedRequest]:
+        return [r for r in self.requests if r.path.startswith("/v1/")]
+
+    def token_requests(self) -> list[LoggedRequest]:
+        return [r for r in self.requests if r.path == "/api/token"]
+
+    # -- dispatch ---------------------------------------------------------------------------
+
+    def _dispatch(self, request: LoggedRequest) -> _Reply | object:
+        if request.method == "POST" and request.path == "/api/token":
+            return self._token_endpoint(request)
+        if request.method == "GET" and request.path == "/authorize":
+            return self._authorize_endpoint(request)
+        if request.method == "GET" and request.path == RECENTLY_PLAYED:
+            return self._recently_played_endpoint(request)
+        if request.path.startswith("/v1/"):
+            return _api_error(404, "Service not found")
+        return _Reply(404, "Not found")
+
+    def _fault_reply(self, fault: _Fault, endpoint: str) -> _Reply | object:
+        if fault.kind == "connection_drop":
+            return _DROP
+        if fault.kind == "rate_limited":
+            reply = (
+                _api_error(429, "API rate limit exceeded")
+                if endpoint == "api"
+                else _Reply(429, "Too many requests")
+            )
+            reply.headers["Retry-After"] = str(fault.retry_after)
+            return reply
+        if fault.kind == "server_error":
+            return _api_error(fault.status, HTTPStatus(fault.status).phrase)
+        if fault.kind == "insufficient_scope":
+            return _api_error(403, "Insufficient client scope")
+        return _api_error(403, "User not registered in the Developer Dashboard")
+
+    # -- POST /api/token --------------------------------------------------------------------
+
+    def _client_error(self, request: LoggedRequest) -> _Reply | None:
+        """Check client credentials from the Basic header or from the body."""
+        client_id = request.form.get("client_id")
+        client_secret = request.form.get("client_secret")
+        header = request.headers.get("authorization", "")
+        if header.startswith("Basic "):
+            try:
+                decoded = base64.b64decode(header[6:], validate=True).decode()
+            except (binascii.Error, UnicodeDecodeError):
+                decoded = ""
+            client_id, _, client_secret = decoded.partition(":")
+        if client_id != self.client_id:
+            return _oauth_error("invalid_client", "Invalid client", self.invalid_client_status)
+        if client_secret != self.client_secret:
+            return _oauth_error(
+                "invalid_client", "Invalid client secret", self.invalid_client_status
+            )
+        return None
+
+    def _token_endpoint(self, request: LoggedRequest) -> _Reply | object:
+        fault = self._take_fault("token")
+        if fault:
+            return self._fault_reply(fault, "token")
+        if not request.headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded"
+        ):
+            return _oauth_error("invalid_request", "Content-Type must be form-urlencoded")
+        error = self._client_error(request)
+        if error:
+            return error
+        grant_type = request.form.get("grant_type")
+        if grant_type == "refresh_token":
+            return self._refresh_grant(request.form.get("refresh_token"))
+        if grant_type == "authorization_code":
+            return self._code_grant(request.form.get("code"), request.form.get("redirect_uri"))
+        return _oauth_error("unsupported_grant_type", f"grant_type {grant_type!r} not supported")
+
+    def _refresh_grant(self, token: str | None) -> _Reply:
+        if not token:
+            return _oauth_error("invalid_request", "refresh_token must be supplied")
+        with self._lock:
+            grant = self._refresh.get(token)
+            if grant is None:
+                return _oauth_error("invalid_grant", "Invalid refresh token")
+            if grant.revoked:
+                return _oauth_error("invalid_grant", grant.revoked)
+            if time.time() > grant.issued_at + self.refresh_token_lifetime:
+                return _oauth_error("invalid_grant", "Refresh token expired")
+            body = self._access_token_body(grant.scopes)
+            if self.rotate_refresh_tokens:
+                # The new token keeps the original authorization time: no extended lifetime.
+                new = f"rt-{secrets.token_urlsafe(24)}"
+                self._refresh[new] = _RefreshGrant(grant.scopes, grant.issued_at)
+                grant.revoked = "Invalid refresh token"
+                body["refresh_token"] = new
+            return _Reply(200, body)
+
+    def _code_grant(self, code: str | None, redirect_uri: str | None) -> _Reply:
+        with self._lock:
+            issued = self._codes.get(code or "")
+            if issued is None or issued.used:
+                return _oauth_error("invalid_grant", "Invalid authorization code")
+            issued.used = True
+            if redirect_uri != issued.redirect_uri:
+                return _oauth_error("invalid_grant", "Invalid redirect URI")
+            body = self._access_token_body(issued.scopes)
+            body["refresh_token"] = self.issue_refresh_token(issued.scopes)
+            return _Reply(200, body)
+
+    def _access_token_body(self, scopes: frozenset[str]) -> dict[str, t.Any]:
+        token = f"at-{secrets.token_urlsafe(32)}"
+        self._access[token] = _AccessToken(scopes, time.time() + self.access_token_ttl)
+        return {
+            "access_token": token,
+            "token_type": "Bearer",
+            "scope": " ".join(sorted(scopes)),
+            "expires_in": self.access_token_ttl,
+        }
+
+    # -- GET /authorize ---------------------------------------------------------------------
+
+    def _redirect_allowed(self, redirect_uri: str) -> bool:
+        """Exact match, except that a loopback IP literal registered without a port may use any."""
+        if redirect_uri in self.redirect_uris:
+            return True
+        parts = urlsplit(redirect_uri)
+        if parts.scheme != "http" or parts.hostname not in {"127.0.0.1", "::1"}:
+            return False
+        portless = parts._replace(netloc=parts.netloc.rsplit(":", 1)[0]).geturl()
+        return portless in self.redirect_uris
+
+    def _authorize_endpoint(self, request: LoggedRequest) -> _Reply:
+        query = request.query
+        if query.get("client_id") != self.client_id:
+            return _Reply(400, "INVALID_CLIENT: Invalid client")
+        redirect_uri = query.get("redirect_uri", "")
+        if not self._redirect_allowed(redirect_uri):
+            return _Reply(400, "INVALID_CLIENT: Invalid redirect URI")
+        if query.get("response_type") != "code":
+            return _Reply(400, "unsupported_response_type")
+        answer = {"state": query["state"]} if "state" in query else {}
+        if self.authorize_decision == "agree":
+            code = f"code-{secrets.token_urlsafe(16)}"
+            scopes = frozenset(query.get("scope", "").split())
+            with self._lock:
+                self._codes[code] = _AuthCode(redirect_uri, scopes)
+            answer = {"code": code, **answer}
+        else:
+            answer = {"error": "access_denied", **answer}
+        return _Reply(302, None, {"Location": f"{redirect_uri}?{urlencode(answer)}"})
+
+    # -- GET /v1/me/player/recently-played --------------------------------------------------
+
+    def _recently_played_endpoint(self, request: LoggedRequest) -> _Reply | object:
+        header = request.headers.get("authorization", "")
+        bearer = header[7:] if header.startswith("Bearer ") else None
+        fault = self._take_fault("api")
+        if fault and fault.kind == "token_expired":
+            with self._lock:
+                if bearer in self._access:
+                    self._access[bearer].expires_at = 0
+            return _api_error(401, "The access token expired")
+        if fault:
+            return self._fault_reply(fault, "api")
+        with self._lock:
+            token = self._access.get(bearer or "")
+        if bearer is None:
+            return _api_error(401, "No token provided")
+        if token is None:
+            return _api_error(401, "Invalid access token")
+        if time.time() >= token.expires_at:
+            return _api_error(401, "The access token expired")
+        if SCOPE not in token.scopes:
+            return _api_error(403, "Insufficient client scope")
+        if not self.user_registered:
+            return _api_error(403, "User not registered in the Developer Dashboard")
+        return self._history_page(request.query)
+
+    def _history_page(self, query: dict[str, str]) -> _Reply:
+        try:
+            limit = int(query.get("limit", DEFAULT_LIMIT))
+        except ValueError:
+            return _api_error(400, "Invalid limit")
+        if not 1 <= limit <= MAX_LIMIT:
+            return _api_error(400, "Invalid limit")
+        if "after" in query and "before" in query:
+            return _api_error(400, "Only one of either after or before may be specified")
+        try:
+            after = int(query["after"]) if "after" in query else None
+            before = int(query["before"]) if "before" in query else None
+        except ValueError:
+            return _api_error(400, "Invalid cursor")
+        with self._lock:
+            window = self._plays[:WINDOW]
+        if after is not None:
+            # Which plays `after` picks is undocumented: serve those closest to the cursor.
+            page = [item for item in window if item[0] > after][-limit:]
+        elif before is not None:
+            page = [item for item in window if item[0] < before][:limit]
+        else:
+            page = window[:limit]
+        href = f"{self.api_url}/me/player/recently-played?{urlencode(query)}"
+        if not page:
+            return _Reply(
+                200, {"items": [], "next": None, "cursors": None, "limit": limit, "href": href}
+            )
+        oldest, newest = page[-1][0], page[0][0]
+        return _Reply(
+            200,
+            {
+                "items": [json.loads(json.dumps(play)) for _, play in page],
+                "next": f"{self.api_url}/me/player/recently-played?before={oldest}&limit={limit}",
+                "cursors": {"after": str(newest), "before": str(oldest)},
+                "limit": limit,
+                "href": href,
+            },
+        )
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "SpotifyContract/1.0"
+
+    def log_message(self, format: str, *args: t.Any) -> None:
+        """Stay quiet: the contract keeps its own request log."""
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        contract: SpotifyServer = self.server.contract  # type: ignore[attr-defined]
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode() if length else ""
+        request = LoggedRequest(
+            method=self.command,
+            path=parts.path,
+            query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+            form=dict(parse_qsl(body, keep_blank_values=True)),
+            headers={key.lower(): value for key, value in self.headers.items()},
+        )
+        with contract._lock:
+            contract.requests.append(request)
+        reply = contract._dispatch(request)
+        if reply is _DROP:
+            self.close_connection = True
+            return
+        assert isinstance(reply, _Reply)
+        request.status = reply.status
+        if isinstance(reply.body, dict):
+            payload, content_type = json.dumps(reply.body).encode(), "application/json"
+        else:
+            payload, content_type = (reply.body or "").encode(), "text/html; charset=utf-8"
+        self.send_response(reply.status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for key, value in reply.headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+# --------------------------------------------------------------------------------------------
+# Pytest fixtures
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def spotify_server() -> t.Iterator[SpotifyServer]:
+    """A running contract server with no plays yet (add them with ``add_plays``)."""
+    with SpotifyServer() as server:
+        yield server
+
+
+@pytest.fixture
+def make_spotify_server() -> t.Iterator[t.Callable[..., SpotifyServer]]:
+    """Factory for contract servers with options (rotation, short token TTL, ...)."""
+    servers: list[SpotifyServer] = []
+
+    def make(**options: t.Any) -> SpotifyServer:
+        server = SpotifyServer(**options).start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# Standalone demo server
+# --------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve a seeded history until interrupted; print the tap config as one JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--plays", type=int, default=120, help="seeded plays, ending now")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--add-every", type=float, default=0, help="add a play every N s")
+    parser.add_argument("--rotate-refresh-tokens", action="store_true")
+    args = parser.parse_args(argv)
+    start = datetime.now(timezone.utc) - timedelta(minutes=7 * args.plays)
+    server = SpotifyServer(
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        start=start,
+        rotate_refresh_tokens=args.rotate_refresh_tokens,
+    )
+    server.add_plays(args.plays)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with server:
+        print(json.dumps(server.tap_config()), flush=True)
+        try:
+            while not stop.wait(args.add_every or 3600):
+                if args.add_every:
+                    server.add_play(datetime.now(timezone.utc))
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
