@@ -41,6 +41,11 @@ _AUTH_MARKERS = ("401 unauthorized", "403 forbidden", "status=401", "status=403"
 class DatabaseConnectionError(Exception):
     """The database named by `database_url` could not be opened or used."""
 
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+        """True when a retry may succeed (server unreachable, 5xx)."""
+
 
 def is_remote(database_url: str) -> bool:
     """Tell whether `database_url` names a server rather than a local file."""

@@ -1,0 +1,281 @@
+"""SQL for the target: identifiers, table DDL and evolution, upserts, and transactions.
+
+Every identifier is quoted with `quote()`; every value is a bound parameter.
+Each unit of work runs in one transaction that is retried, from a fresh
+connection, when the failure is transient (server restarted, connection reset,
+5xx, expired Hrana stream).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import time
+import typing as t
+from dataclasses import dataclass, field
+
+from target_turso import connection as conn_mod
+from target_turso.sqltypes import UNTYPED, affinity
+
+if t.TYPE_CHECKING:
+    import logging
+
+T = t.TypeVar("T")
+
+
+class DatabaseWriteError(Exception):
+    """A unit of work failed (after any retries) and was rolled back."""
+
+
+def quote(identifier: str) -> str:
+    """Quote an SQLite identifier (any text except NUL), doubling embedded quotes."""
+    if "\x00" in identifier:
+        msg = f"SQLite names cannot contain NUL characters: {identifier!r}"
+        raise ValueError(msg)
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+@dataclass
+class TableShape:
+    """What the database says about a table: columns in order and the primary key."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    """Column name -> declared type, in table order."""
+    primary_key: list[str] = field(default_factory=list)
+    unique_keys: list[list[str]] = field(default_factory=list)
+
+    @property
+    def exists(self) -> bool:
+        """Whether the table exists (SQLite tables have at least one column)."""
+        return bool(self.columns)
+
+    def has_unique(self, names: t.Sequence[str]) -> bool:
+        """Whether `ON CONFLICT (names)` has a matching PRIMARY KEY or UNIQUE index."""
+        wanted = sorted(names)
+        return sorted(self.primary_key) == wanted or any(
+            sorted(key) == wanted for key in self.unique_keys
+        )
+
+
+def read_shape(db: t.Any, table: str) -> TableShape:
+    """Read a table's columns, primary key and unique indexes (empty if no table)."""
+    shape = TableShape()
+    pk: list[tuple[int, str]] = []
+    for name, declared, pk_position in db.execute(
+        "SELECT name, type, pk FROM pragma_table_info(?)", (table,)
+    ).fetchall():
+        shape.columns[name] = declared
+        if pk_position:
+            pk.append((pk_position, name))
+    shape.primary_key = [name for _, name in sorted(pk)]
+    for (index,) in db.execute(
+        'SELECT name FROM pragma_index_list(?) WHERE "unique" = 1', (table,)
+    ).fetchall():
+        rows = db.execute("SELECT name FROM pragma_index_info(?)", (index,)).fetchall()
+        shape.unique_keys.append([row[0] for row in rows])
+    return shape
+
+
+def create_table(
+    db: t.Any, table: str, columns: dict[str, str], primary_key: t.Sequence[str]
+) -> None:
+    """CREATE TABLE with the given columns (name -> declared type) and primary key."""
+    parts = [f"{quote(name)} {declared}".rstrip() for name, declared in columns.items()]
+    if primary_key:
+        parts.append(f"PRIMARY KEY ({', '.join(quote(name) for name in primary_key)})")
+    db.execute(f"CREATE TABLE IF NOT EXISTS {quote(table)} ({', '.join(parts)})")
+
+
+def add_columns(db: t.Any, table: str, columns: dict[str, str]) -> None:
+    """ALTER TABLE ADD COLUMN for each new column (existing rows read NULL)."""
+    for name, declared in columns.items():
+        db.execute(f"ALTER TABLE {quote(table)} ADD COLUMN {quote(name)} {declared}".rstrip())
+
+
+def ensure_unique(db: t.Any, table: str, key: t.Sequence[str]) -> None:
+    """Add a UNIQUE index on `key` so an existing table accepts `ON CONFLICT (key)`."""
+    digest = hashlib.sha256("\x00".join([table, *key]).encode()).hexdigest()[:8]
+    db.execute(
+        f"CREATE UNIQUE INDEX IF NOT EXISTS {quote(f'{table}__key_{digest}')} "
+        f"ON {quote(table)} ({', '.join(quote(name) for name in key)})"
+    )
+
+
+def widen_columns(db: t.Any, table: str, names: t.Collection[str]) -> None:
+    """Redeclare columns without type affinity, keeping rows, key and indexes.
+
+    SQLite cannot change a column's type in place; this is its documented
+    table rebuild (create, copy, drop, rename), run inside the caller's
+    transaction. `legacy_alter_table` stops the rename from re-checking views
+    that name the table while it is briefly absent.
+    """
+    shape = read_shape(db, table)
+    if all(affinity(shape.columns.get(name, UNTYPED)) == UNTYPED for name in names):
+        return
+    indexes = db.execute(
+        "SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+        (table,),
+    ).fetchall()
+    columns = {
+        name: UNTYPED if name in names else declared for name, declared in shape.columns.items()
+    }
+    scratch = f"{table}__widening"
+    create_table(db, scratch, columns, shape.primary_key)
+    listed = ", ".join(quote(name) for name in columns)
+    db.execute(f"INSERT INTO {quote(scratch)} ({listed}) SELECT {listed} FROM {quote(table)}")
+    db.execute(f"DROP TABLE {quote(table)}")
+    db.execute("PRAGMA legacy_alter_table = ON")
+    db.execute(f"ALTER TABLE {quote(scratch)} RENAME TO {quote(table)}")
+    db.execute("PRAGMA legacy_alter_table = OFF")
+    for (sql,) in indexes:
+        db.execute(sql)
+
+
+@dataclass
+class InsertPlan:
+    """A multi-row INSERT (or upsert) for fixed columns, split into statements.
+
+    `placeholders` holds one SQL expression per column (`?` or the two-parameter
+    expression of untyped columns); rows are flat parameter sequences.
+    """
+
+    table: str
+    columns: list[str]
+    placeholders: list[str]
+    conflict_key: list[str] | None = None
+    rows_per_statement: int = 500
+    max_parameters: int = 30000
+
+    def __post_init__(self) -> None:
+        self.parameters_per_row = sum(p.count("?") for p in self.placeholders)
+        self.chunk = max(
+            1,
+            min(self.rows_per_statement, self.max_parameters // max(1, self.parameters_per_row)),
+        )
+        self._row_sql = f"({', '.join(self.placeholders)})"
+        self._head = (
+            f"INSERT INTO {quote(self.table)} ({', '.join(quote(c) for c in self.columns)}) VALUES "
+        )
+        self._tail = ""
+        if self.conflict_key:
+            updates = [c for c in self.columns if c not in self.conflict_key]
+            target = ", ".join(quote(c) for c in self.conflict_key)
+            if updates:
+                sets = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in updates)
+                self._tail = f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
+            else:
+                self._tail = f" ON CONFLICT ({target}) DO NOTHING"
+        self._full_sql = self.sql(self.chunk)
+
+    def sql(self, rows: int) -> str:
+        """The statement text for `rows` rows."""
+        return self._head + ", ".join(itertools.repeat(self._row_sql, rows)) + self._tail
+
+    def statements(self, rows: t.Sequence[t.Sequence[t.Any]]) -> t.Iterator[tuple[str, tuple]]:
+        """Yield (sql, parameters) per chunk; parameters are one flat tuple."""
+        flatten = itertools.chain.from_iterable
+        for start in range(0, len(rows), self.chunk):
+            chunk = rows[start : start + self.chunk]
+            sql = self._full_sql if len(chunk) == self.chunk else self.sql(len(chunk))
+            yield sql, tuple(flatten(chunk))
+
+
+class TursoConnector:
+    """One libSQL connection for the whole run, and transactions with bounded retries."""
+
+    max_attempts = 5
+    first_retry_delay_s = 0.5
+
+    def __init__(
+        self, database_url: str | None, auth_token: str | None, logger: logging.Logger
+    ) -> None:
+        self.database_url = database_url or conn_mod.DEFAULT_DATABASE_URL
+        self._auth_token = auth_token
+        self.logger = logger
+        self._db: t.Any = None
+        self.round_trips = 0
+        """Statements sent (each is one HTTP round trip to a remote server)."""
+
+    @property
+    def where(self) -> str:
+        """The database, fit for messages."""
+        return conn_mod.redact_url(self.database_url)
+
+    def _connection(self) -> t.Any:
+        if self._db is None:
+            self._db = conn_mod.connect(self.database_url, self._auth_token)
+        return self._db
+
+    def _drop_connection(self) -> None:
+        db, self._db = self._db, None
+        if db is not None:
+            with contextlib.suppress(ValueError):  # already broken: why we drop it
+                db.close()
+
+    def execute(self, db: t.Any, sql: str, parameters: tuple = ()) -> t.Any:
+        """Run one statement, counting round trips."""
+        self.round_trips += 1
+        return db.execute(sql, parameters)
+
+    def transaction(self, work: t.Callable[[t.Any], T], what: str) -> T:
+        """Run `work(db)` in one transaction; retry transient failures from scratch.
+
+        Raises:
+            DatabaseConnectionError: the database cannot be opened (bad token,
+                unreachable after retries, missing folder).
+            DatabaseWriteError: the work failed; it was rolled back.
+        """
+        delay = self.first_retry_delay_s
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                db = self._connection()
+                self.execute(db, "BEGIN")
+                result = work(db)
+                db.commit()
+                self.round_trips += 1
+            except conn_mod.DatabaseConnectionError as error:
+                if not error.transient or attempt == self.max_attempts:
+                    raise
+                self._retry_later(str(error), what, attempt, delay)
+            except ValueError as error:
+                self._rollback()
+                if not conn_mod.is_transient(error) or attempt == self.max_attempts:
+                    detail = conn_mod.describe_error(error, self.database_url, self._auth_token)
+                    tries = f" after {attempt} attempts" if attempt > 1 else ""
+                    msg = f"Could not write {what}{tries}; it was rolled back. {detail}"
+                    raise DatabaseWriteError(msg) from None
+                self._retry_later(
+                    conn_mod.describe_error(error, self.database_url, self._auth_token),
+                    what,
+                    attempt,
+                    delay,
+                )
+            else:
+                return result
+            delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _rollback(self) -> None:
+        if self._db is None:
+            return
+        try:
+            self._db.rollback()
+        except ValueError:
+            self._drop_connection()
+
+    def _retry_later(self, detail: str, what: str, attempt: int, delay: float) -> None:
+        self.logger.warning(
+            "Transient error writing %s (attempt %d of %d): %s Retrying in %.1f s.",
+            what,
+            attempt,
+            self.max_attempts,
+            detail,
+            delay,
+        )
+        self._drop_connection()
+        time.sleep(delay)
+
+    def close(self) -> None:
+        """Close the connection (a later transaction reopens it)."""
+        self._drop_connection()

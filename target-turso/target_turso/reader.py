@@ -1,0 +1,121 @@
+"""Singer message reader that names the input line of every malformed message."""
+
+from __future__ import annotations
+
+import json
+import typing as t
+from collections import Counter
+
+from singer_sdk.io_base import SingerReader
+from singer_sdk.singerlib.exceptions import InvalidInputLine
+from singer_sdk.singerlib.json import deserialize_json
+
+from target_turso.connection import DatabaseConnectionError
+from target_turso.connector import DatabaseWriteError
+
+_SNIPPET = 80
+
+# What each message type must carry, and the JSON type of each field.
+_REQUIRED: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "RECORD": {"stream": str, "record": dict},
+    "SCHEMA": {"stream": str, "schema": dict},
+    "STATE": {"value": object},
+    "ACTIVATE_VERSION": {"stream": str, "version": int},
+    "BATCH": {"stream": str, "encoding": dict, "manifest": list},
+}
+_JSON_NAMES = {str: "a string", dict: "an object", list: "an array", int: "an integer"}
+
+
+# Errors about the database, not the input line being read when they happened.
+_NOT_ABOUT_THE_LINE = (DatabaseConnectionError, DatabaseWriteError)
+
+
+def _snippet(line: str) -> str:
+    text = line.strip()
+    return text if len(text) <= _SNIPPET else f"{text[:_SNIPPET]}..."
+
+
+def check_message(message: t.Any) -> None:
+    """Raise InvalidInputLine unless `message` is a Singer message with the fields it needs.
+
+    Unknown message types are left to the SDK, which rejects them by name.
+    """
+    if not isinstance(message, dict):
+        msg = f"a Singer message must be a JSON object, got {type(message).__name__}"
+        raise InvalidInputLine(msg)
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        msg = "the message has no 'type' (RECORD, SCHEMA, STATE, ...)"
+        raise InvalidInputLine(msg)
+    for field, expected in _REQUIRED.get(kind, {}).items():
+        if field not in message:
+            msg = f"the {kind} message has no '{field}'"
+            raise InvalidInputLine(msg)
+        if expected is not object and not isinstance(message[field], expected):
+            msg = f"the {kind} message's '{field}' must be {_JSON_NAMES[expected]}"
+            raise InvalidInputLine(msg)
+    if kind == "SCHEMA":
+        keys = message.get("key_properties")
+        if keys is not None and not (
+            isinstance(keys, list) and all(isinstance(key, str) for key in keys)
+        ):
+            msg = "the SCHEMA message's 'key_properties' must be an array of strings"
+            raise InvalidInputLine(msg)
+
+
+class NumberedSingerReader(SingerReader):
+    """Reads Singer messages line by line; any error raised for a line names its number.
+
+    The exception keeps its type (callers and the SDK's tests rely on it); its
+    message is prefixed with `Line N: `. Blank lines are skipped.
+    """
+
+    def process_lines(
+        self,
+        file_input: t.IO[str] | None,
+        callbacks: dict[str, t.Callable[[dict], None]],
+    ) -> t.Counter[str]:
+        """Dispatch each input line to the callback for its message type."""
+        stats: t.Counter[str] = Counter()
+        for number, line in enumerate(file_input or self.default_input, start=1):
+            if not line.strip():
+                continue
+            self._current_message = line
+            try:
+                message = self.deserialize_json(line)
+                check_message(message)
+                kind = message["type"]
+                if callback := callbacks.get(kind):
+                    callback(message)
+                else:
+                    self._process_unknown_message(message)
+            except _NOT_ABOUT_THE_LINE:
+                raise
+            except Exception as error:
+                name_line(error, number)
+                raise
+            stats[kind] += 1
+        return stats
+
+    def deserialize_json(self, line: str) -> dict:
+        """Parse one line (floats as exact Decimals), with a short, precise error."""
+        try:
+            return deserialize_json(line)
+        except json.JSONDecodeError as error:
+            msg = f"invalid JSON ({error.msg} at column {error.colno}): {_snippet(line)}"
+            raise InvalidInputLine(msg) from None
+
+    def _process_unknown_message(self, message_dict: dict) -> None:
+        msg = (
+            f"unknown message type {message_dict['type']!r} "
+            "(expected RECORD, SCHEMA, STATE, ACTIVATE_VERSION or BATCH)"
+        )
+        raise InvalidInputLine(msg)
+
+
+def name_line(error: BaseException, number: int) -> None:
+    """Prefix the exception's message with the input line number, keeping its type."""
+    if error.args and isinstance(error.args[0], str):
+        error.args = (f"Line {number}: {error.args[0]}", *error.args[1:])
+    else:
+        error.args = (f"Line {number}: {type(error).__name__}", *error.args)

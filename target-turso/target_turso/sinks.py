@@ -1,0 +1,267 @@
+"""The sink: one table per stream, each batch written as one transaction."""
+
+from __future__ import annotations
+
+import typing as t
+
+import fastjsonschema
+from singer_sdk.exceptions import InvalidRecord, MissingKeyPropertiesError
+from singer_sdk.sinks import BatchSink
+from singer_sdk.sinks.core import BaseJSONSchemaValidator, JSONSchemaValidator
+
+from target_turso import connector as sql
+from target_turso.naming import map_columns
+from target_turso.sqltypes import (
+    CONVERTERS,
+    UNTYPED,
+    UNTYPED_PLACEHOLDER,
+    InvalidDateTimeError,
+    Overflow,
+    affinity,
+    column_type,
+    date_time_format,
+    date_time_text,
+    to_untyped,
+)
+
+if t.TYPE_CHECKING:
+    from target_turso.target import TargetTurso
+
+APPEND_ONLY, UPSERT, OVERWRITE = "append-only", "upsert", "overwrite"
+
+
+class FastJSONSchemaValidator(BaseJSONSchemaValidator):
+    """Record validation with fastjsonschema (several times faster than jsonschema).
+
+    Formats are not checked (as in the SDK's default); date-times are checked
+    when the sink normalises them.
+    """
+
+    def __init__(self, schema: dict[str, t.Any]) -> None:
+        super().__init__(schema)
+        self._validate = fastjsonschema.compile(schema, use_default=False, use_formats=False)
+
+    def validate(self, record: dict[str, t.Any]) -> None:
+        """Raise InvalidRecord naming the offending property."""
+        try:
+            self._validate(record)
+        except fastjsonschema.JsonSchemaValueException as error:
+            problem = error.message.removeprefix("data.").replace("data ", "record ", 1)
+            raise InvalidRecord(problem, record) from None
+
+
+def _untyped_slot(slot: int) -> t.Callable[[t.Any], t.Any]:
+    def convert(value: t.Any) -> t.Any:
+        return to_untyped(value)[slot]
+
+    return convert
+
+
+class TursoSink(BatchSink):
+    """Loads one stream into the table `<table_prefix><stream name>`."""
+
+    def __init__(self, target: TargetTurso, *args: t.Any, **kwargs: t.Any) -> None:
+        self._target = target
+        super().__init__(target, *args, **kwargs)
+        properties = self.schema.get("properties") or {}
+        self._date_times = [
+            (name, fmt) for name, prop in properties.items() if (fmt := date_time_format(prop))
+        ]
+        self._warned_date_times: set[str] = set()
+        self._to_widen: set[str] = set()
+
+    # Names and modes
+
+    @property
+    def connector(self) -> sql.TursoConnector:
+        """The target's shared connection."""
+        return self._target.connector
+
+    @property
+    def table_name(self) -> str:
+        """`<table_prefix><stream name>`, verbatim (it is always quoted)."""
+        return f"{self.config.get('table_prefix') or ''}{self.stream_name}"
+
+    @property
+    def load_method(self) -> str:
+        """The `load_method` setting (default `upsert`)."""
+        return self.config.get("load_method") or UPSERT
+
+    @property
+    def merges(self) -> bool:
+        """Whether records are merged on their key (upsert/overwrite with key properties)."""
+        return self.load_method != APPEND_ONLY and bool(self.key_properties)
+
+    # Validation and parsing (run per record, so errors can name the input line)
+
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        """fastjsonschema, or the SDK's validator for schemas it cannot compile."""
+        if not self.validate_schema:
+            return None
+        try:
+            return FastJSONSchemaValidator(self.schema)
+        except fastjsonschema.JsonSchemaDefinitionException:
+            return JSONSchemaValidator(self.schema)
+
+    def _validate_and_parse(self, record: dict) -> dict:
+        """Validate, then normalise date-times to ISO 8601 text SQLite reads.
+
+        Replaces the SDK's version, which logs a traceback per invalid record and
+        parses every date-time into a `datetime` only for us to format it again.
+        """
+        if self._validator is not None:
+            try:
+                self._validator.validate(record)
+            except InvalidRecord as error:
+                if self.fail_on_record_validation_exception:
+                    error.args = (f"{error.args[0]} (stream {self.stream_name!r})",)
+                    raise
+                self.logger.warning("Invalid record kept: %s", error)
+        for name, fmt in self._date_times:
+            value = record.get(name)
+            if type(value) is str:
+                try:
+                    record[name] = date_time_text(value, fmt)
+                except InvalidDateTimeError as error:
+                    self._bad_date_time(record, name, error)
+        return record
+
+    def _bad_date_time(self, record: dict, name: str, error: InvalidDateTimeError) -> None:
+        if self.validate_schema and self.fail_on_record_validation_exception:
+            msg = f"{name}: {error} (stream {self.stream_name!r})"
+            raise InvalidRecord(msg, record)
+        if name not in self._warned_date_times:
+            self._warned_date_times.add(name)
+            self.logger.warning("Kept %s as text: %s", name, error)
+
+    def process_record(self, record: dict, context: dict) -> None:
+        """Queue the record; a merge key must not be null (NULLs never conflict)."""
+        if self.merges:
+            for key in self.key_properties:
+                if record.get(key) is None:
+                    msg = (
+                        f"Record of stream {self.stream_name!r} has a null key property "
+                        f"{key!r}; `{self.load_method}` needs a value to merge on."
+                    )
+                    raise MissingKeyPropertiesError(msg)
+        super().process_record(record, context)
+
+    # Table
+
+    def setup(self) -> None:
+        """Create the table or add the new properties' columns, in one transaction."""
+        properties: dict = self.schema.get("properties") or {}
+        names = list(properties) + [k for k in self.key_properties if k not in properties]
+
+        def prepare(db: t.Any) -> tuple[sql.TableShape, dict[str, str]]:
+            shape = sql.read_shape(db, self.table_name)
+            mapping = map_columns(names, shape.columns)
+            wanted = {mapping[name]: column_type(properties.get(name, {})) for name in names}
+            key = [mapping[name] for name in self.key_properties]
+            if not shape.exists and wanted:
+                primary_key = key if self.load_method != APPEND_ONLY else []
+                sql.create_table(db, self.table_name, wanted, primary_key)
+            elif shape.exists:
+                new = {c: d for c, d in wanted.items() if c not in shape.columns}
+                sql.add_columns(db, self.table_name, new)
+            shape = sql.read_shape(db, self.table_name)
+            if self.merges and shape.exists and not shape.has_unique(key):
+                sql.ensure_unique(db, self.table_name, key)
+            return shape, mapping
+
+        self._shape, self._mapping = self.connector.transaction(
+            prepare, f"the table {self.table_name!r}"
+        )
+        self._plan_insert()
+
+    def _plan_insert(self) -> None:
+        """Fix the column list, placeholders and value converters from the table shape."""
+        self._converters: list[tuple[str, t.Callable[[t.Any], t.Any]]] = []
+        columns, placeholders = [], []
+        slots: dict[str, list[int]] = {}
+        for name, column in self._mapping.items():
+            kind = affinity(self._shape.columns.get(column, UNTYPED))
+            slots[name] = [len(self._converters)]
+            columns.append(column)
+            if kind == UNTYPED:
+                placeholders.append(UNTYPED_PLACEHOLDER)
+                slots[name].append(len(self._converters) + 1)
+                self._converters += [(name, _untyped_slot(0)), (name, _untyped_slot(1))]
+            else:
+                placeholders.append("?")
+                self._converters.append((name, CONVERTERS[kind]))
+        self._key_slots = [s for key in self.key_properties for s in slots[key]]
+        key = [self._mapping[name] for name in self.key_properties] if self.merges else None
+        self._insert = sql.InsertPlan(self.table_name, columns, placeholders, key)
+
+    # Batch
+
+    def _rows(self, records: list[dict]) -> list[list[t.Any]]:
+        """Convert records to parameter rows, widening columns that cannot hold a value."""
+        while True:
+            try:
+                return [[c(r.get(n)) for n, c in self._converters] for r in records]
+            except Overflow:
+                self._mark_overflowing(records)
+
+    def _mark_overflowing(self, records: list[dict]) -> None:
+        for name, convert in self._converters:
+            for record in records:
+                try:
+                    convert(record.get(name))
+                except Overflow:
+                    column = self._mapping[name]
+                    self.logger.info(
+                        "Column %r of %r gets a value its type cannot keep exactly; "
+                        "redeclaring it without type affinity.",
+                        column,
+                        self.table_name,
+                    )
+                    self._to_widen.add(column)
+                    self._shape.columns[column] = UNTYPED
+                    break
+        self._plan_insert()
+
+    def process_batch(self, context: dict) -> None:
+        """Write the batch in one transaction: overwrite, widen, multi-row upsert."""
+        records = context.get("records") or []
+        if not self._insert.columns:
+            if records:
+                self.logger.warning(
+                    "Stream %r declares no properties: %d records have nothing to load.",
+                    self.stream_name,
+                    len(records),
+                )
+            return
+        rows = self._rows(records)
+        if self._insert.conflict_key:
+            latest = {tuple(row[i] for i in self._key_slots): row for row in rows}
+            self.tally_duplicate_merged(len(rows) - len(latest))
+            rows = list(latest.values())
+        overwrite = self._overwrite_pending()
+
+        def write(db: t.Any) -> None:
+            if overwrite:
+                self.connector.execute(db, f"DELETE FROM {sql.quote(self.table_name)}")
+            if self._to_widen:
+                sql.widen_columns(db, self.table_name, self._to_widen)
+            for statement, parameters in self._insert.statements(rows):
+                self.connector.execute(db, statement, parameters)
+
+        self.connector.transaction(write, f"{len(rows)} rows to table {self.table_name!r}")
+        self._to_widen.clear()
+        if overwrite:
+            self._target.overwritten.add(self.table_name)
+
+    def _overwrite_pending(self) -> bool:
+        return self.load_method == OVERWRITE and self.table_name not in self._target.overwritten
+
+    def clean_up(self) -> None:
+        """With `overwrite`, empty the table even if the stream sent no records."""
+        if self._insert.columns and self._overwrite_pending():
+            self.connector.transaction(
+                lambda db: self.connector.execute(db, f"DELETE FROM {sql.quote(self.table_name)}"),
+                f"the emptied table {self.table_name!r}",
+            )
+            self._target.overwritten.add(self.table_name)
+        super().clean_up()

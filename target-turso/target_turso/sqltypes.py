@@ -1,0 +1,254 @@
+"""JSON Schema types to SQLite column types, and Python values to exact SQL parameters.
+
+SQLite stores what it is given, filtered by the column's type *affinity*. The
+libsql client binds a Python int above 2**31 as REAL (2**53 + 1 would become
+2**53), so larger integers are bound as decimal text, which an INTEGER column
+turns back into the exact 64-bit integer. Values no affinity can keep exactly
+(integers beyond 64 bits, decimals a double would round) need a column without
+affinity: such a column is declared `UNTYPED` ("") and the sink widens a column
+to it when the first such value arrives (see `connector.widen_columns`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import re
+import typing as t
+
+import simplejson
+
+INTEGER = "INTEGER"
+REAL = "REAL"
+TEXT = "TEXT"
+BOOLEAN = "BOOLEAN"
+UNTYPED = ""
+"""No declared type: SQLite's BLOB affinity, which keeps every value as bound."""
+NUMERIC = "NUMERIC"
+
+
+def affinity(declared_type: str) -> str:
+    """Return a declared column type's affinity, by SQLite's rules (in their order)."""
+    declared = declared_type.upper()
+    if "INT" in declared:
+        return INTEGER
+    if "CHAR" in declared or "CLOB" in declared or "TEXT" in declared:
+        return TEXT
+    if "BLOB" in declared or not declared:
+        return UNTYPED
+    if "REAL" in declared or "FLOA" in declared or "DOUB" in declared:
+        return REAL
+    return NUMERIC
+
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+DATE_TIME_FORMATS = frozenset({"date-time", "date", "time"})
+
+# The ISO 8601 shapes SQLite's date and time functions read (see "Time Values"
+# in its docs); other ISO 8601 spellings are normalised through `datetime`.
+_SQLITE_DATE_TIME = re.compile(
+    r"\d{4}-\d\d-\d\d"
+    r"(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:[zZ]|[+-]\d\d:\d\d)?)?"
+    r"|\d\d:\d\d(?::\d\d(?:\.\d+)?)?"
+)
+
+
+class Overflow(Exception):  # noqa: N818 - a signal, not an error shown to users
+    """A value this column's affinity cannot keep exactly: widen the column."""
+
+
+class InvalidDateTimeError(ValueError):
+    """A date-time property holds text that is not an ISO 8601 date or time."""
+
+
+def json_types(property_schema: dict[str, t.Any]) -> set[str]:
+    """Return the JSON types a property allows, following anyOf/oneOf, without "null"."""
+    found: set[str] = set()
+    declared = property_schema.get("type")
+    if isinstance(declared, str):
+        found.add(declared)
+    elif isinstance(declared, list):
+        found.update(x for x in declared if isinstance(x, str))
+    for key in ("anyOf", "oneOf", "allOf"):
+        for option in property_schema.get(key) or []:
+            if isinstance(option, dict):
+                found |= json_types(option)
+    found.discard("null")
+    return found
+
+
+def date_time_format(property_schema: dict[str, t.Any]) -> str | None:
+    """Return "date-time", "date" or "time" if the property is such a string."""
+    fmt = property_schema.get("format")
+    if fmt in DATE_TIME_FORMATS:
+        return fmt
+    for key in ("anyOf", "oneOf"):
+        for option in property_schema.get(key) or []:
+            if isinstance(option, dict) and (found := date_time_format(option)):
+                return found
+    return None
+
+
+def column_type(property_schema: dict[str, t.Any]) -> str:
+    """Map a property's JSON Schema to the declared type of a new column.
+
+    integer -> INTEGER, number -> REAL, boolean -> BOOLEAN (0/1), string (any
+    format) and object/array (JSON text) -> TEXT; a mix of kinds, or no type,
+    -> UNTYPED so that each value keeps its own storage class.
+    """
+    types = json_types(property_schema)
+    if types == {"integer"}:
+        return INTEGER
+    if types and types <= {"integer", "number"}:
+        return REAL
+    if types == {"boolean"}:
+        return BOOLEAN
+    if types == {"string"} or (types and types <= {"object", "array"}):
+        return TEXT
+    return UNTYPED
+
+
+def dump_json(value: t.Any) -> str:
+    """Serialise an object or array as compact JSON text that `json_extract` reads."""
+    return simplejson.dumps(
+        value,
+        use_decimal=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        ignore_nan=True,
+        default=_json_default,
+    )
+
+
+def _json_default(value: t.Any) -> str:
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def exact_float(value: decimal.Decimal) -> float | None:
+    """Return the float equal to `value` if its shortest repr keeps every digit."""
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")):  # NaN/inf
+        return None
+    return number if decimal.Decimal(repr(number)) == value else None
+
+
+def date_time_text(value: t.Any, fmt: str) -> t.Any:
+    """Return a date/time as ISO 8601 text SQLite's date functions read.
+
+    Text already in a shape SQLite reads is kept verbatim (so keys compare equal
+    across runs); other ISO 8601 spellings (e.g. `+0000` offsets) are normalised.
+
+    Raises:
+        InvalidDateTimeError: the text is no ISO 8601 date/time.
+    """
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if not isinstance(value, str) or _SQLITE_DATE_TIME.fullmatch(value):
+        return value
+    parse = {
+        "date-time": datetime.datetime.fromisoformat,
+        "date": datetime.date.fromisoformat,
+        "time": datetime.time.fromisoformat,
+    }[fmt]
+    try:
+        return parse(value.replace("Z", "+00:00").replace("z", "+00:00")).isoformat()
+    except ValueError:
+        msg = f"{value!r} is not an ISO 8601 {fmt}"
+        raise InvalidDateTimeError(msg) from None
+
+
+def scalar(value: t.Any) -> t.Any:
+    """Convert any JSON value to a parameter for a column without affinity concerns."""
+    kind = type(value)
+    if kind is str or value is None or kind is float:
+        return value
+    if kind is bool:
+        return int(value)
+    if kind is int:
+        return value if INT32_MIN <= value <= INT32_MAX else str(value)
+    if kind is decimal.Decimal:
+        number = exact_float(value)
+        return str(value) if number is None else number
+    if kind is dict or kind is list:
+        return dump_json(value)
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def to_numeric(value: t.Any) -> t.Any:
+    """Parameter for an INTEGER or NUMERIC column: exact for every 64-bit integer.
+
+    Raises:
+        Overflow: an integer beyond 64 bits or a decimal a double would round
+            (the column's affinity would turn either into an inexact REAL).
+    """
+    kind = type(value)
+    if kind is int:
+        if INT32_MIN <= value <= INT32_MAX:
+            return value
+        if INT64_MIN <= value <= INT64_MAX:
+            return str(value)
+        raise Overflow
+    if kind is decimal.Decimal:
+        if value.is_finite() and value == value.to_integral_value():
+            return to_numeric(int(value))
+        number = exact_float(value)
+        if number is None:
+            raise Overflow
+        return number
+    return scalar(value)
+
+
+def to_real(value: t.Any) -> t.Any:
+    """Parameter for a REAL column.
+
+    Raises:
+        Overflow: a double would lose digits of this number.
+    """
+    kind = type(value)
+    if kind is float or value is None:
+        return value
+    if kind is decimal.Decimal:
+        number = exact_float(value)
+        if number is None:
+            raise Overflow
+        return number
+    if kind is int:
+        try:
+            number = float(value)
+        except OverflowError:
+            raise Overflow from None
+        if number != value:  # beyond 2**53 and not a double
+            raise Overflow
+        return number
+    return scalar(value)
+
+
+def to_untyped(value: t.Any) -> tuple[t.Any, t.Any]:
+    """Parameter pair for `coalesce(?, CAST(? AS INTEGER))` in a column without affinity.
+
+    A 64-bit integer above 2**31 goes in the second slot as text so the CAST
+    stores it as an exact INTEGER; every other value goes in the first slot as is
+    (integers beyond 64 bits and inexact decimals as their exact text).
+    """
+    if type(value) is int and not INT32_MIN <= value <= INT32_MAX:
+        if INT64_MIN <= value <= INT64_MAX:
+            return None, str(value)
+        return str(value), None
+    return scalar(value), None
+
+
+UNTYPED_PLACEHOLDER = "coalesce(?, CAST(? AS INTEGER))"
+
+CONVERTERS: dict[str, t.Callable[[t.Any], t.Any]] = {
+    INTEGER: to_numeric,
+    NUMERIC: to_numeric,
+    REAL: to_real,
+    TEXT: scalar,
+}
+"""Parameter converter by column affinity; UNTYPED columns use `to_untyped`."""

@@ -1,0 +1,133 @@
+"""TargetTurso: settings, the shared connection and the Singer message loop."""
+
+from __future__ import annotations
+
+import sys
+import typing as t
+
+from singer_sdk import typing as th
+from singer_sdk.exceptions import SingerSDKError
+from singer_sdk.singerlib.exceptions import SingerReadError
+from singer_sdk.target_base import Target
+
+from target_turso.connection import DEFAULT_DATABASE_URL, DatabaseConnectionError
+from target_turso.connector import DatabaseWriteError, TursoConnector
+from target_turso.reader import NumberedSingerReader
+from target_turso.sinks import APPEND_ONLY, OVERWRITE, UPSERT, TursoSink
+
+if t.TYPE_CHECKING:
+    from singer_sdk.sinks import Sink
+
+# Errors a user can act on: reported as one line, without a traceback.
+USER_ERRORS = (DatabaseConnectionError, DatabaseWriteError, SingerReadError, SingerSDKError)
+
+
+class TargetTurso(Target):
+    """Singer target for Turso / libSQL, or a local libSQL/SQLite file."""
+
+    name = "target-turso"
+    default_sink_class = TursoSink
+    message_reader_class = NumberedSingerReader
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "database_url",
+            th.StringType,
+            default=DEFAULT_DATABASE_URL,
+            description=(
+                "Where to load: a Turso URL (`libsql://NAME-ORG.turso.io` or `https://...`), "
+                "a self-hosted sqld (`http://host:port`), or a local file path / `file:` URL. "
+                "Default: `turso.db` in the working directory."
+            ),
+        ),
+        th.Property(
+            "auth_token",
+            th.StringType,
+            secret=True,
+            description=(
+                "The database token (JWT) for a remote database, e.g. from "
+                "`turso db tokens create NAME`. Not needed for a local file."
+            ),
+        ),
+        th.Property(
+            "table_prefix",
+            th.StringType,
+            default="",
+            description="Prepended to each stream name to form its table name.",
+        ),
+        th.Property(
+            "load_method",
+            th.StringType,
+            default=UPSERT,
+            allowed_values=[UPSERT, APPEND_ONLY, OVERWRITE],
+            description=(
+                "`upsert` merges records on the stream's key properties (a stream without "
+                "keys is appended); `append-only` inserts every record (tables it creates "
+                "have no primary key); `overwrite` deletes the table's rows in the "
+                "transaction of the stream's first batch of the run, then merges as `upsert`."
+            ),
+        ),
+    ).to_dict()
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One connection, one writer: libSQL serialises writes anyway.
+        self.max_parallelism = 1
+        self._connector: TursoConnector | None = None
+        self.overwritten: set[str] = set()
+        """Tables already emptied in this run by `overwrite`."""
+
+    @property
+    def connector(self) -> TursoConnector:
+        """The connection shared by all sinks, opened on first use."""
+        if self._connector is None:
+            self._connector = TursoConnector(
+                self.config.get("database_url"), self.config.get("auth_token"), self.logger
+            )
+        return self._connector
+
+    def get_sink(
+        self,
+        stream_name: str,
+        *,
+        record: dict | None = None,
+        schema: dict | None = None,
+        key_properties: t.Sequence[str] | None = None,
+    ) -> Sink:
+        """Return the stream's sink; on a new SCHEMA, first write the old sink's records.
+
+        The SDK would drain the replaced sink only at the next full drain, after
+        newer records of the same keys may have been written: last would not win.
+        """
+        existing = self._sinks_active.get(stream_name)
+        if (
+            schema is not None
+            and existing is not None
+            and (existing.original_schema != schema or existing.key_properties != key_properties)
+        ):
+            self.drain_one(existing)
+        return super().get_sink(
+            stream_name, record=record, schema=schema, key_properties=key_properties
+        )
+
+    def process_endofpipe(self) -> None:
+        """Write everything, emit the last STATE, then close the connection."""
+        super().process_endofpipe()
+        if self._connector is not None:
+            self.logger.info(
+                "Sent %d statements to %s.", self._connector.round_trips, self._connector.where
+            )
+            self._connector.close()
+
+    @classmethod
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
+        """Run the target; a user error ends it with one clear line and exit code 1."""
+        try:
+            super().invoke(*args, **kwargs)
+        except USER_ERRORS as error:
+            cls.logger.error("%s", error)
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    TargetTurso.cli()
