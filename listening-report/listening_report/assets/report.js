@@ -1,0 +1,370 @@
+// Draws the listening report from the JSON embedded in the page. No network, no libraries:
+// plain DOM and SVG, text set with textContent only (track names are user data).
+(function () {
+  "use strict";
+
+  const data = JSON.parse(document.getElementById("report-data").textContent);
+  const root = document.getElementById("report");
+  const SVG = "http://www.w3.org/2000/svg";
+  const DAY_MS = 86400000;
+  const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const count = new Intl.NumberFormat("en-US");
+  const decimal = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
+
+  function h(tag, props, ...children) {
+    const el = document.createElement(tag);
+    for (const [key, value] of Object.entries(props || {})) {
+      if (key === "text") el.textContent = value;
+      else if (key === "class") el.className = value;
+      else if (key === "onclick") el.addEventListener("click", value);
+      else el.setAttribute(key, value);
+    }
+    for (const child of children) if (child != null) el.append(child);
+    return el;
+  }
+
+  function s(tag, attrs, ...children) {
+    const el = document.createElementNS(SVG, tag);
+    for (const [key, value] of Object.entries(attrs || {})) el.setAttribute(key, value);
+    for (const child of children) if (child != null) el.append(child);
+    return el;
+  }
+
+  const minutes = (ms) => ms / 60000;
+  const fmtMinutes = (ms) => count.format(Math.round(minutes(ms))) + " min";
+  const fmtPlays = (n) => count.format(n) + (n === 1 ? " play" : " plays");
+  const fmtHours = (ms) => decimal.format(ms / 3600000);
+  const plural = (n, word) => count.format(n) + " " + word + (n === 1 ? "" : "s");
+  const dayNumber = (iso) => Date.UTC(+iso.slice(0, 4), +iso.slice(5, 7) - 1, +iso.slice(8, 10)) / DAY_MS;
+  const isoDay = (n) => new Date(n * DAY_MS).toISOString().slice(0, 10);
+  const monthLabel = (iso) => MONTHS[+iso.slice(5, 7) - 1] + " " + iso.slice(0, 4);
+
+  // Charts are drawn once the page is laid out, at the width they get (1 SVG unit = 1 px).
+  const pending = [];
+  const widthOf = (el) => Math.max(280, Math.round(el.clientWidth || 960));
+
+  // Buttons that pick one option; `draw` runs with the chosen value once laid out, then on each click.
+  function toggle(options, chosen, draw) {
+    const box = h("div", { class: "toggle", role: "group" });
+    const buttons = options.map(([value, label]) => {
+      const button = h("button", { type: "button", text: label, "aria-pressed": String(value === chosen) });
+      button.addEventListener("click", () => {
+        for (const other of buttons) other.setAttribute("aria-pressed", String(other === button));
+        draw(value);
+      });
+      box.append(button);
+      return button;
+    });
+    pending.push(() => draw(chosen));
+    return box;
+  }
+
+  function panel(title, note, ...controls) {
+    const body = h("div");
+    const el = h("section", { class: "panel" },
+      h("div", { class: "panel-head" }, h("h2", { text: title }), h("div", { class: "toggles" }, ...controls)),
+      body,
+      note ? h("p", { class: "panel-note", text: note }) : null);
+    return { el, body };
+  }
+
+  function niceMax(value) {
+    if (value <= 0) return 1;
+    const step = Math.pow(10, Math.floor(Math.log10(value)));
+    for (const factor of [1, 2, 2.5, 5, 10]) if (factor * step >= value) return factor * step;
+    return 10 * step;
+  }
+
+  // A bar chart over consecutive slots; `bars[i]` is {value, title} or null (nothing there).
+  // `ticks` are [slot, label] pairs for the x axis; `bands` are [fromSlot, toSlot, title].
+  function barChart(width, bars, ticks, unit, bands) {
+    const height = 230, left = 46, bottom = 24, top = 8;
+    const plotW = width - left - 6, plotH = height - top - bottom;
+    const max = niceMax(Math.max(0, ...bars.map((b) => (b ? b.value : 0))));
+    const slot = plotW / Math.max(1, bars.length);
+    const svg = s("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", class: "bars", "aria-label": unit });
+    const grid = s("g", { class: "grid" });
+    for (let i = 0; i <= 4; i++) {
+      const y = top + plotH - (plotH * i) / 4;
+      grid.append(s("line", { x1: left, x2: width, y1: y, y2: y }));
+      const label = s("text", { x: left - 8, y: y + 4, "text-anchor": "end" });
+      label.textContent = decimal.format((max * i) / 4);
+      grid.append(label);
+    }
+    svg.append(grid);
+    for (const [from, to, title] of bands || []) {
+      svg.append(s("rect", { class: "gap-band", x: left + from * slot, y: top,
+        width: Math.max(2, (to - from + 1) * slot), height: plotH }, s("title", {}, title)));
+    }
+    const gap = slot > 4 ? Math.min(2, slot * 0.2) : 0;
+    bars.forEach((bar, i) => {
+      if (!bar || bar.value <= 0) return;
+      const barH = Math.max(1, (plotH * bar.value) / max);
+      svg.append(s("rect", { class: "bar", x: left + i * slot + gap / 2, y: top + plotH - barH,
+        width: Math.max(0.8, slot - gap), height: barH, rx: Math.min(2, slot / 4) },
+      s("title", {}, bar.title)));
+    });
+    const axis = s("g", { class: "axis" });
+    axis.append(s("line", { x1: left, x2: width, y1: top + plotH, y2: top + plotH }));
+    let lastX = -Infinity;
+    for (const [at, text] of ticks) {
+      const x = left + at * slot + slot / 2;
+      if (x - lastX < 70) continue;
+      lastX = x;
+      const label = s("text", { x, y: height - 6, "text-anchor": "middle" });
+      label.textContent = text;
+      axis.append(label);
+    }
+    svg.append(axis);
+    return svg;
+  }
+
+  function empty(text) {
+    return h("p", { class: "empty", text: text || "No plays in this period." });
+  }
+
+  function header() {
+    const t = data.totals;
+    let span = t.first_play ? `${t.first_play.slice(0, 10)} to ${t.last_play.slice(0, 10)}` : "no plays";
+    if (data.since || data.until) {
+      span = `${(data.since || "start").slice(0, 10)} – ${data.until ? "before " + data.until.slice(0, 10) : "now"}` +
+        ` · plays from ${span}`;
+    }
+    return h("header", {},
+      h("div", {}, h("h1", {}, "Listening report", h("span", { class: "dot", text: "." })),
+        h("p", { class: "subtitle", text: `${span} · times in ${data.timezone}` })));
+  }
+
+  function cards() {
+    const t = data.totals;
+    const longest = data.streaks.longest[0];
+    const card = (value, label, hint) => h("div", { class: "card" },
+      h("div", { class: "value", text: value }), h("div", { class: "label", text: label }),
+      hint ? h("div", { class: "hint", text: hint }) : null);
+    return h("section", { class: "cards", id: "totals" },
+      card(count.format(t.plays), "plays"),
+      card(fmtHours(t.ms_played), "hours listened", "≈ " + count.format(Math.round(minutes(t.ms_played))) + " minutes"),
+      card(count.format(t.tracks), "tracks"),
+      card(count.format(t.artists), "artists"),
+      card(count.format(t.albums), "albums"),
+      card(count.format(t.days), "days with music"),
+      card(longest ? plural(longest.days, "day") : "–", "longest streak",
+        longest ? `${longest.first_day} → ${longest.last_day}` : null));
+  }
+
+  // X-axis ticks: the finest unit (day, week, month, quarter, year) whose labels fit.
+  const TICK_UNITS = [
+    [1, (n, iso) => iso, (iso) => MONTHS[+iso.slice(5, 7) - 1] + " " + +iso.slice(8, 10)],
+    [7, (n) => n - ((n + 3) % 7), (iso) => MONTHS[+iso.slice(5, 7) - 1] + " " + +iso.slice(8, 10)],
+    [30.4, (n, iso) => iso.slice(0, 7), (iso, i) => (iso.slice(5, 7) === "01" || !i ? monthLabel(iso) : MONTHS[+iso.slice(5, 7) - 1])],
+    [91.3, (n, iso) => iso.slice(0, 4) + Math.floor((+iso.slice(5, 7) - 1) / 3), (iso, i) => (iso.slice(5, 7) === "01" || !i ? monthLabel(iso) : MONTHS[+iso.slice(5, 7) - 1])],
+    [365.25, (n, iso) => iso.slice(0, 4), (iso) => iso.slice(0, 4)],
+  ];
+
+  function timeTicks(first, n, stepDays, width) {
+    const pxPerDay = (width - 52) / (n * stepDays);
+    const [, key, label] = TICK_UNITS.find(([days]) => days >= stepDays && days * pxPerDay >= 70) || TICK_UNITS[4];
+    const ticks = [];
+    let previous = null;
+    for (let i = 0; i < n; i++) {
+      const day = first + i * stepDays, iso = isoDay(day), k = key(day, iso);
+      if (k !== previous) ticks.push([i, label(iso, ticks.length)]);
+      previous = k;
+    }
+    return ticks;
+  }
+
+  // Slots for each day (or Monday-started week) from the first to the last row, zeros included.
+  function timeSlots(rows, stepDays, metric) {
+    if (!rows.length) return { bars: [], first: 0 };
+    const first = dayNumber(rows[0][0]);
+    const bars = new Array((dayNumber(rows[rows.length - 1][0]) - first) / stepDays + 1).fill(null);
+    for (const [day, plays, ms] of rows) {
+      const value = metric === "plays" ? plays : minutes(ms);
+      const label = stepDays === 7 ? "Week of " + day : day;
+      bars[(dayNumber(day) - first) / stepDays] = { value, title: `${label}: ${fmtPlays(plays)}, ${fmtMinutes(ms)}` };
+    }
+    return { bars, first };
+  }
+
+  function overTime() {
+    const spanDays = data.per_day.length ? dayNumber(data.per_day[data.per_day.length - 1][0]) - dayNumber(data.per_day[0][0]) : 0;
+    const state = { step: spanDays > 120 ? "week" : "day", metric: "minutes" };
+    const { el, body } = panel("Listening over time",
+      "Minutes are estimates: Spotify lists plays longer than 30 s and each counts its track's full length." +
+      (data.gaps.length ? " Shaded: periods where the tap reported plays may be missing." : ""));
+    function draw() {
+      const stepDays = state.step === "week" ? 7 : 1;
+      const rows = state.step === "week" ? data.per_week : data.per_day;
+      const { bars, first } = timeSlots(rows, stepDays, state.metric);
+      const width = widthOf(body);
+      const ticks = timeTicks(first, bars.length, stepDays, width);
+      const bands = data.gaps.map((gap) => {
+        const from = gap.bookmark ? dayNumber(gap.bookmark) : first;
+        const to = gap.oldest_returned_played_at ? dayNumber(gap.oldest_returned_played_at) : from;
+        return [Math.floor((from - first) / stepDays), Math.floor((to - first) / stepDays),
+          `Possible gap: ${gap.bookmark || "?"} → ${gap.oldest_returned_played_at || "?"}`];
+      }).filter(([from, to]) => to >= 0 && from < bars.length);
+      body.replaceChildren(bars.length ? barChart(width, bars, ticks, state.metric, bands) : empty());
+    }
+    el.querySelector(".toggles").append(
+      toggle([["day", "Day"], ["week", "Week"]], state.step, (v) => { state.step = v; draw(); }),
+      toggle([["minutes", "Minutes"], ["plays", "Plays"]], state.metric, (v) => { state.metric = v; draw(); }));
+    return el;
+  }
+
+  const TOPS = {
+    tracks: { title: "Top tracks", name: "track_name", detail: (r) => `${r.artist_names || "Unknown artist"} · ${r.album_name || "Unknown album"}` },
+    artists: { title: "Top artists", name: "artist_name", detail: (r) => plural(r.tracks, "track") },
+    albums: { title: "Top albums", name: "album_name", detail: (r) => `${r.artist_names || "Unknown artist"} · ${plural(r.tracks, "track")}` },
+  };
+
+  function topPanel(kind) {
+    const spec = TOPS[kind];
+    const { el, body } = panel(`${spec.title}`, null);
+    function draw(order) {
+      const rows = data.top[kind][order];
+      if (!rows.length) return body.replaceChildren(empty());
+      const value = (r) => (order === "by_plays" ? r.plays : r.ms_played);
+      const max = Math.max(...rows.map(value));
+      const list = h("ol", { class: "top" });
+      rows.forEach((r, i) => {
+        const meter = h("span");
+        meter.style.width = (100 * value(r)) / max + "%";
+        const [main, sub] = order === "by_plays" ? [fmtPlays(r.plays), fmtMinutes(r.ms_played)] : [fmtMinutes(r.ms_played), fmtPlays(r.plays)];
+        list.append(h("li", {},
+          h("span", { class: "rank", text: String(i + 1) }),
+          h("div", { class: "what" }, h("div", { class: "name", text: r[spec.name] || "Unknown", title: r[spec.name] || "" }),
+            h("div", { class: "detail", text: spec.detail(r) })),
+          h("div", { class: "amount" }, main, h("small", { text: sub })),
+          h("div", { class: "meter" }, meter)));
+      });
+      body.replaceChildren(list);
+    }
+    el.querySelector(".toggles").append(toggle([["by_plays", "Plays"], ["by_minutes", "Minutes"]], "by_plays", draw));
+    return el;
+  }
+
+  function heatmap() {
+    const { el, body } = panel("When you listen", `Hour of day × weekday, ${data.timezone}.`);
+    function draw(metric) {
+      const matrix = data.weekday_hour[metric];
+      const max = Math.max(0, ...matrix.flat());
+      const left = 40, top = 4, gap = 3;
+      const cell = Math.max(12, Math.floor((widthOf(body) - left) / 24));
+      const svg = s("svg", { viewBox: `0 0 ${left + 24 * cell} ${top + 7 * cell + 22}`, class: "heatmap", role: "img" });
+      matrix.forEach((hours, day) => {
+        const label = s("text", { x: left - 8, y: top + day * cell + cell / 2 + 4, "text-anchor": "end" });
+        label.textContent = WEEKDAYS[day];
+        svg.append(label);
+        hours.forEach((value, hour) => {
+          const share = max ? value / max : 0;
+          const ms = data.weekday_hour.ms_played[day][hour];
+          const plays = data.weekday_hour.plays[day][hour];
+          svg.append(s("rect", { class: "cell", x: left + hour * cell, y: top + day * cell, width: cell - gap,
+            height: cell - gap, rx: 4, fill: share ? `rgba(30, 215, 96, ${0.12 + 0.88 * Math.sqrt(share)})` : "#1f232c" },
+          s("title", {}, `${WEEKDAYS[day]} ${String(hour).padStart(2, "0")}:00–${String(hour).padStart(2, "0")}:59: ${fmtPlays(plays)}, ${fmtMinutes(ms)}`)));
+        });
+      });
+      for (let hour = 0; hour < 24; hour += 3) {
+        const label = s("text", { x: left + hour * cell + (cell - gap) / 2, y: top + 7 * cell + 14, "text-anchor": "middle" });
+        label.textContent = String(hour).padStart(2, "0") + ":00";
+        svg.append(label);
+      }
+      body.replaceChildren(data.totals.plays ? svg : empty());
+    }
+    el.querySelector(".toggles").append(toggle([["ms_played", "Minutes"], ["plays", "Plays"]], "ms_played", draw));
+    return el;
+  }
+
+  function streaks() {
+    const { el, body } = panel("Streaks", "Consecutive days with at least one play.");
+    const { longest, latest } = data.streaks;
+    if (!latest) {
+      body.append(empty());
+      return el;
+    }
+    const big = (value, label, range) => h("div", {},
+      h("div", { class: "value" }, count.format(value), h("small", { text: value === 1 ? "day" : "days" })),
+      h("div", { class: "detail", text: `${label} · ${range}` }));
+    body.append(h("div", { class: "streak-big" },
+      big(longest[0].days, "longest", `${longest[0].first_day} → ${longest[0].last_day}`),
+      big(latest.days, "latest", `${latest.first_day} → ${latest.last_day}`)));
+    const list = h("ul", { class: "streak-list" });
+    for (const run of longest) {
+      const meter = h("span");
+      meter.style.width = (100 * run.days) / longest[0].days + "%";
+      list.append(h("li", {}, h("span", { text: `${run.first_day} → ${run.last_day}` }),
+        h("span", { class: "amount", text: plural(run.days, "day") }), h("div", { class: "meter" }, meter)));
+    }
+    body.append(list);
+    return el;
+  }
+
+  function newArtists() {
+    const { el, body } = panel("New artists per month",
+      "An artist is new in the month of their first play ever recorded; the first month of tracking counts everyone.");
+    const months = data.new_artists;
+    if (!months.length) {
+      body.append(empty("No new artists in this period."));
+      return el;
+    }
+    pending.push(() => body.append(barChart(widthOf(body), bars, ticks, "new artists", [])));
+    const [y0, m0] = months[0].month.split("-").map(Number);
+    const index = (month) => { const [y, m] = month.split("-").map(Number); return (y - y0) * 12 + (m - m0); };
+    const bars = new Array(index(months[months.length - 1].month) + 1).fill(null);
+    const ticks = [];
+    for (let i = 0; i < bars.length; i++) {
+      const y = y0 + Math.floor((m0 - 1 + i) / 12), m = ((m0 - 1 + i) % 12) + 1;
+      ticks.push([i, MONTHS[m - 1] + (m === 1 || i === 0 ? " " + y : "")]);
+    }
+    for (const month of months) {
+      const more = month.count - month.first_names.length;
+      bars[index(month.month)] = { value: month.count, title: `${monthLabel(month.month)}: ${plural(month.count, "new artist")}` +
+        `\n${month.first_names.join(", ")}${more > 0 ? ` and ${count.format(more)} more` : ""}` };
+    }
+    return el;
+  }
+
+  function gaps() {
+    const { el, body } = panel("Listening gaps",
+      "Times when more plays happened than Spotify keeps (its last 50): plays between the last stored play " +
+      "and the oldest play Spotify still returned may be missing. Import your Spotify data export to fill them.");
+    if (!data.gaps.length) {
+      body.append(empty("No gaps reported by the tap in this period."));
+      return el;
+    }
+    const table = h("table", {}, h("thead", {}, h("tr", {},
+      h("th", { text: "Detected" }), h("th", { text: "Last stored play" }),
+      h("th", { text: "Oldest play Spotify returned" }), h("th", { class: "num", text: "Hours" }))));
+    const rows = h("tbody");
+    for (const gap of data.gaps) {
+      rows.append(h("tr", {}, h("td", { text: gap.detected_at || "–" }), h("td", { text: gap.bookmark || "–" }),
+        h("td", { text: gap.oldest_returned_played_at || "–" }),
+        h("td", { class: "num", text: gap.hours == null ? "–" : decimal.format(gap.hours) })));
+    }
+    table.append(rows);
+    body.append(table);
+    return el;
+  }
+
+  function footer() {
+    return h("footer", {},
+      h("p", { text: "Minutes listened are estimates: Spotify's recently-played feed lists a play once it lasted more than 30 s " +
+        "and gives no play length, so each play counts its track's full duration. Every credited artist of a track gets the play." }),
+      h("p", { text: `Days, weeks (from Monday) and hours are in ${data.timezone}; a play counts at the time Spotify reports, about when it ended.` }),
+      h("p", { text: `Generated ${data.generated_at} by listening-report.` }));
+  }
+
+  root.replaceChildren(
+    header(),
+    cards(),
+    overTime(),
+    h("div", { class: "row3" }, topPanel("tracks"), topPanel("artists"), topPanel("albums")),
+    h("div", { class: "row2" }, heatmap(), streaks()),
+    h("div", { class: "row2" }, newArtists(), gaps()),
+    footer());
+  for (const draw of pending) draw();
+  document.documentElement.dataset.rendered = "done";
+})();

@@ -1,0 +1,204 @@
+"""The `listening-report` command: create the SQL views, then write the HTML report.
+
+Every option can also be set through an environment variable, which is how
+Meltano passes a utility's settings (`meltano invoke listening-report`).
+"""
+
+from __future__ import annotations
+
+import typing as t
+from pathlib import Path
+
+import click
+from target_turso.connection import (
+    DEFAULT_DATABASE_URL,
+    DatabaseConnectionError,
+    connect,
+    describe_error,
+    is_remote,
+    local_path,
+    redact_url,
+)
+
+from listening_report import html
+from listening_report.layout import LayoutError, plays_select
+from listening_report.period import Period, parse_bound, parse_timezone
+from listening_report.report import build_report
+from listening_report.views import Views
+
+ENV_PREFIX = "LISTENING_REPORT_"
+DEFAULT_OUTPUT = "output/listening-report.html"
+
+
+def _setting(
+    name: str, *declarations: str, switch: bool = False, **kwargs: t.Any
+) -> t.Callable[[t.Any], t.Any]:
+    """Declare an option whose environment variable is LISTENING_REPORT_<NAME>.
+
+    A `switch` is an on/off flag spelled `--name/--no-name`.
+    """
+    option = f"--{name.replace('_', '-')}"
+    return click.option(
+        f"{option}/--no-{option[2:]}" if switch else option,
+        *declarations,
+        name,
+        envvar=ENV_PREFIX + name.upper(),
+        show_envvar=True,
+        **kwargs,
+    )
+
+
+def _settings_markdown(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """Print the settings as a Markdown table (for the README) and exit."""
+    if value is None or ctx.resilient_parsing:
+        return
+    lines = ["| Setting | Env var | Default | Description |", "|---|---|---|---|"]
+    for param in ctx.command.params:
+        if not isinstance(param, click.Option) or not param.envvar:
+            continue
+        default = param.default if param.show_default is not False else None
+        shown = "" if default in (None, "") else f"`{default}`"
+        text = (param.help or "").replace("|", "\\|")
+        lines.append(f"| `{param.opts[0]}` | `{param.envvar}` | {shown} | {text} |")
+    click.echo("\n".join(lines))
+    ctx.exit()
+
+
+def _period(timezone: str, since: str | None, until: str | None) -> Period:
+    try:
+        zone = parse_timezone(timezone)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--timezone") from None
+    bounds = {}
+    for hint, text, end in (("--since", since, False), ("--until", until, True)):
+        try:
+            bounds[hint] = parse_bound(text, zone, end=end) if text else None
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint=hint) from None
+    period = Period(zone, bounds["--since"], bounds["--until"])
+    if period.since and period.until and period.since >= period.until:
+        msg = "--since must come before --until"
+        raise click.UsageError(msg)
+    return period
+
+
+def _open(database_url: str | None, auth_token: str | None) -> t.Any:
+    """Connect, refusing to create an empty file where the target's database should be."""
+    url = database_url or DEFAULT_DATABASE_URL
+    if not is_remote(url) and not local_path(url).is_file():
+        msg = (
+            f"No database file at {redact_url(url)!r}. Set --database-url "
+            f"({ENV_PREFIX}DATABASE_URL) to the target's `database_url`."
+        )
+        raise click.ClickException(msg)
+    try:
+        return connect(database_url, auth_token)
+    except DatabaseConnectionError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@_setting(
+    "database_url",
+    default=None,
+    help="Database the target writes to: a file path, file: URL, libsql:// (Turso), "
+    "or http(s):// (sqld). Empty means `turso.db` in the working directory, as for the target.",
+)
+@_setting(
+    "auth_token",
+    default=None,
+    show_default=False,
+    help="Turso/sqld auth token (JWT) for a remote database. Secret: never printed.",
+)
+@_setting(
+    "table_prefix",
+    default="",
+    help="The target's `table_prefix`: tables are <prefix>recently_played and "
+    "<prefix>listening_gaps; the views get the same prefix.",
+)
+@_setting(
+    "output",
+    "-o",
+    default=DEFAULT_OUTPUT,
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the HTML report (folders are created).",
+)
+@_setting(
+    "since",
+    default=None,
+    help="Report plays from this date (2024-01-31, start of day) or ISO date-time on.",
+)
+@_setting(
+    "until",
+    default=None,
+    help="Report plays up to this date, inclusive (2024-01-31), or before this ISO date-time.",
+)
+@_setting(
+    "top",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many tracks, artists and albums the top lists show.",
+)
+@_setting(
+    "timezone",
+    default="UTC",
+    show_default=True,
+    help="IANA time zone (e.g. Europe/Berlin) for days, weeks, hours, months and "
+    "date bounds in the report. The SQL views always use UTC.",
+)
+@_setting(
+    "views",
+    switch=True,
+    default=True,
+    show_default=True,
+    help="Create or replace the SQL views (top_tracks, ...) in the database. "
+    "Turn off for a read-only token.",
+)
+@click.option(
+    "--about",
+    "about",
+    is_flag=False,
+    flag_value="markdown",
+    type=click.Choice(["markdown"]),
+    expose_value=False,
+    is_eager=True,
+    callback=_settings_markdown,
+    help="Print the settings as a Markdown table and exit.",
+)
+def main(
+    database_url: str | None,
+    auth_token: str | None,
+    table_prefix: str,
+    output: Path,
+    since: str | None,
+    until: str | None,
+    top: int,
+    timezone: str,
+    views: bool,
+) -> None:
+    """Create SQL views of your Spotify plays and write a static HTML report."""
+    period = _period(timezone, since, until)
+    connection = _open(database_url, auth_token)
+    try:
+        plays = Views(plays_select(connection, table_prefix), table_prefix)
+        if views:
+            created = plays.create(connection)
+            click.echo(f"Created or replaced {len(created)} views: {', '.join(created)}", err=True)
+        data = build_report(connection, plays, period, top, table_prefix)
+    except LayoutError as error:
+        raise click.ClickException(str(error)) from None
+    except ValueError as error:
+        url = database_url or "turso.db"
+        raise click.ClickException(describe_error(error, url, auth_token)) from None
+    finally:
+        connection.close()
+    page = html.render(data)
+    html.write(page, output)
+    totals = data["totals"]
+    click.echo(
+        f"Wrote {output} ({len(page.encode()) / 1024:.0f} KiB): {totals['plays']} plays"
+        + (f" from {totals['first_play']} to {totals['last_play']}" if totals["plays"] else ""),
+        err=True,
+    )

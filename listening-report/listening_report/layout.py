@@ -1,0 +1,125 @@
+"""Read the tables target-turso wrote, whichever layout it used.
+
+The target stores each top-level property of a record in a column, objects and
+arrays as JSON text (`track`). With SDK schema flattening on, nested properties
+become `track__album__name` columns instead, down to the flattening depth, and
+whatever lies deeper stays JSON text. `column_expression` finds the deepest
+column that holds a property and reads the rest of the path with `json_extract`,
+so one definition of the plays covers every layout.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass
+
+FLATTEN_SEPARATOR = "__"
+
+PLAYED_AT_FORMAT = "%Y-%m-%dT%H:%M:%fZ"
+"""How every view spells an instant: UTC with milliseconds, so text order is time order."""
+
+RECENTLY_PLAYED = "recently_played"
+LISTENING_GAPS = "listening_gaps"
+
+
+class LayoutError(Exception):
+    """A table is missing or lacks the columns the report needs."""
+
+
+def quote_identifier(name: str) -> str:
+    """Quote an SQL identifier (table, view or column name)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def table_columns(connection: t.Any, table: str) -> frozenset[str]:
+    """Return the column names of `table`; empty when there is no such table."""
+    rows = connection.execute("SELECT name FROM pragma_table_info(?)", (table,)).fetchall()
+    return frozenset(row[0] for row in rows)
+
+
+def normalized_instant(expression: str) -> str:
+    """Return SQL turning an ISO 8601 date-time (any offset, any precision) into UTC text."""
+    return f"strftime('{PLAYED_AT_FORMAT}', {expression})"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table as stored by target-turso: its name and columns."""
+
+    name: str
+    columns: frozenset[str]
+
+    def column_expression(self, path: str) -> str:
+        """Return SQL reading the dotted property `path` (e.g. `track.album.name`).
+
+        The value is NULL when no column holds the property.
+        """
+        parts = path.split(".")
+        for depth in range(len(parts), 0, -1):
+            column = FLATTEN_SEPARATOR.join(parts[:depth])
+            if column in self.columns:
+                if depth == len(parts):
+                    return quote_identifier(column)
+                # The JSON path is a constant of this module; views cannot bind parameters.
+                json_path = "$." + ".".join(parts[depth:])
+                return f"json_extract({quote_identifier(column)}, '{json_path}')"
+        return "NULL"
+
+    def holds(self, path: str) -> bool:
+        """Tell whether some column holds the dotted property `path`."""
+        return self.column_expression(path) != "NULL"
+
+
+def read_table(connection: t.Any, name: str) -> Table | None:
+    """Return the table `name`, or None when the database has no such table."""
+    columns = table_columns(connection, name)
+    return Table(name, columns) if columns else None
+
+
+def recently_played_select(table: Table) -> str:
+    """Return the SELECT turning `recently_played` rows into rows of the `plays` view.
+
+    Minutes listened are an estimate: Spotify lists a play once it passed 30 s and
+    says nothing of how long it lasted, so a play counts the track's full length.
+    Tracks are keyed on their URI, which local files (whose `id` is null) have too.
+    """
+    missing = [path for path in ("played_at", "track.uri") if not table.holds(path)]
+    if missing:
+        msg = (
+            f"Table {table.name!r} has no column for {', '.join(missing)}: "
+            "is it the recently_played table written by target-turso? "
+            "Check the table prefix setting."
+        )
+        raise LayoutError(msg)
+    col = table.column_expression
+    return f"""SELECT
+  {normalized_instant(col("played_at"))} AS played_at,
+  '{RECENTLY_PLAYED}' AS source,
+  {col("track.uri")} AS track_key,
+  {col("track.id")} AS track_id,
+  {col("track.name")} AS track_name,
+  COALESCE({col("track.artists")}, '[]') AS artists,
+  COALESCE({col("track.album.uri")}, {col("track.album.name")}) AS album_key,
+  {col("track.album.name")} AS album_name,
+  COALESCE({col("track.album.artists")}, '[]') AS album_artists,
+  COALESCE({col("track.duration_ms")}, 0) AS ms_played,
+  {col("track.is_local")} AS is_local
+FROM {quote_identifier(table.name)}"""
+
+
+def plays_select(connection: t.Any, table_prefix: str = "") -> str:
+    """Return the SELECT of every play, one row per play, from the tables in the database.
+
+    Each source of plays contributes a SELECT with the same columns; the `plays`
+    view is their UNION ALL, and every other view builds on `plays`.
+    """
+    name = table_prefix + RECENTLY_PLAYED
+    table = read_table(connection, name)
+    if table is None:
+        msg = (
+            f"The database has no table {name!r}. Run the tap and target-turso first "
+            "(meltano run tap-spotify-recent target-turso), or set the table prefix "
+            "to the target's `table_prefix`."
+        )
+        raise LayoutError(msg)
+    return recently_played_select(table)

@@ -1,0 +1,199 @@
+"""The SQL views: one definition serves the database views and the report's queries.
+
+Everything builds on `plays` (one row per play, whatever its source). Views bucket
+time in UTC, since a view cannot take a time zone; the HTML report buckets days,
+weeks and hours in the time zone it is asked for. Tops break ties on minutes,
+then name, then key, so every order is stable.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass
+
+from listening_report.layout import LayoutError, quote_identifier
+
+
+def _names(json_array: str) -> str:
+    """SQL joining the `name` of each object in a JSON array, in credit order."""
+    return f"(SELECT group_concat(json_extract(value, '$.name'), ', ') FROM json_each({json_array}))"
+
+
+def _totals(count: str = "count(*)") -> str:
+    """SQL for the plays and listening time of a group."""
+    return (
+        f"{count} AS plays,\n  sum(ms_played) AS ms_played,\n"
+        "  round(sum(ms_played) / 60000.0, 1) AS minutes"
+    )
+
+
+def _top(key: str, label: str, source: str, columns: str, *, tracks: bool = True) -> str:
+    """SQL for a top list: one row per `key`, ranked by plays then listening time.
+
+    Bare columns take their values from the latest play (SQLite's rule for a lone
+    max()), so a renamed track shows its current name.
+    """
+    distinct_tracks = "\n  count(DISTINCT track_key) AS tracks," if tracks else ""
+    return f"""SELECT
+  rank() OVER (ORDER BY count(*) DESC, sum(ms_played) DESC) AS rank,
+  {columns},
+  {_totals()},{distinct_tracks}
+  max(played_at) AS last_played_at
+FROM {{{source}}}
+WHERE {key} IS NOT NULL
+GROUP BY {key}
+ORDER BY plays DESC, ms_played DESC, {label}, {key}"""
+
+
+def _per_period(bucket: str, period: str) -> str:
+    """SQL for plays and listening time per UTC day, week or month."""
+    return f"""SELECT
+  {bucket} AS {period},
+  {_totals()},
+  count(DISTINCT track_key) AS tracks
+FROM {{plays}}
+GROUP BY {period}
+ORDER BY {period}"""
+
+
+# Each body may use the views listed before it, named in braces.
+BODIES: dict[str, str] = {
+    # Every credited artist of a play gets the play, and its full minutes.
+    "play_artists": """SELECT
+  p.played_at,
+  p.source,
+  p.track_key,
+  p.track_name,
+  p.ms_played,
+  COALESCE(json_extract(a.value, '$.uri'), json_extract(a.value, '$.name')) AS artist_key,
+  json_extract(a.value, '$.name') AS artist_name,
+  a.key AS credit_position
+FROM {plays} AS p, json_each(p.artists) AS a""",
+    "top_tracks": _top(
+        "track_key",
+        "track_name",
+        "plays",
+        "track_key AS track_uri,\n  track_name,\n"
+        f"  {_names('artists')} AS artist_names,\n  album_name",
+        tracks=False,
+    ),
+    "top_artists": _top("artist_key", "artist_name", "play_artists", "artist_key, artist_name"),
+    "top_albums": _top(
+        "album_key",
+        "album_name",
+        "plays",
+        f"album_key,\n  album_name,\n  {_names('album_artists')} AS artist_names",
+    ),
+    "artist_discoveries": """SELECT
+  artist_key,
+  artist_name,
+  min(played_at) AS first_played_at,
+  track_name AS first_track_name
+FROM {play_artists}
+WHERE artist_key IS NOT NULL
+GROUP BY artist_key
+ORDER BY first_played_at, artist_key""",
+    "new_artists_per_month": """SELECT
+  substr(first_played_at, 1, 7) AS month,
+  count(*) AS new_artists
+FROM {artist_discoveries}
+GROUP BY month
+ORDER BY month""",
+    "listening_per_day": _per_period("date(played_at)", "day"),
+    # Weeks start on Monday: step back 6 days, then forward to the next Monday.
+    "listening_per_week": _per_period("date(played_at, '-6 days', 'weekday 1')", "week_start"),
+    "listening_per_month": _per_period("substr(played_at, 1, 7)", "month"),
+    # Weekday 0 is Monday (strftime's %w counts from Sunday).
+    "listening_by_weekday_hour": f"""SELECT
+  weekday,
+  substr('MonTueWedThuFriSatSun', weekday * 3 + 1, 3) AS weekday_name,
+  hour,
+  {_totals()}
+FROM (
+  SELECT
+    (CAST(strftime('%w', played_at) AS INTEGER) + 6) % 7 AS weekday,
+    CAST(strftime('%H', played_at) AS INTEGER) AS hour,
+    ms_played
+  FROM {{plays}}
+)
+GROUP BY weekday, hour
+ORDER BY weekday, hour""",
+    # Consecutive days share `julianday(day) - row number` (gaps and islands).
+    "listening_streaks": """SELECT
+  min(day) AS first_day,
+  max(day) AS last_day,
+  count(*) AS days
+FROM (
+  SELECT day, julianday(day) - row_number() OVER (ORDER BY day) AS island
+  FROM (SELECT DISTINCT date(played_at) AS day FROM {plays})
+)
+GROUP BY island
+ORDER BY days DESC, last_day DESC""",
+    "listening_summary": f"""SELECT
+  {_totals()},
+  count(DISTINCT track_key) AS tracks,
+  (SELECT count(DISTINCT artist_key) FROM {{play_artists}}) AS artists,
+  count(DISTINCT album_key) AS albums,
+  count(DISTINCT date(played_at)) AS days,
+  min(played_at) AS first_played_at,
+  max(played_at) AS last_played_at
+FROM {{plays}}""",
+}
+
+VIEW_NAMES: tuple[str, ...] = ("plays", *BODIES)
+
+
+@dataclass(frozen=True)
+class Views:
+    """The views over the plays that `plays_select` reads, named with a prefix."""
+
+    plays_select: str
+    prefix: str = ""
+
+    def name(self, view: str) -> str:
+        """Return the quoted, prefixed name of `view`."""
+        return quote_identifier(self.prefix + view)
+
+    def definitions(self, plays_where: str = "") -> list[tuple[str, str]]:
+        """Return (quoted name, SELECT) for each view, in dependency order.
+
+        `plays_where` (e.g. `played_at >= ?`) restricts the plays every view sees.
+        """
+        plays = self.plays_select
+        if plays_where:
+            plays = f"SELECT * FROM (\n{plays}\n) WHERE {plays_where}"
+        names = {view: self.name(view) for view in VIEW_NAMES}
+        return [(names["plays"], plays)] + [
+            (names[view], body.format(**names)) for view, body in BODIES.items()
+        ]
+
+    def with_clause(self, plays_where: str = "") -> str:
+        """Return a WITH clause defining every view, so a query works without them."""
+        ctes = ",\n".join(f"{name} AS (\n{body}\n)" for name, body in self.definitions(plays_where))
+        return f"WITH {ctes}\n"
+
+    def create(self, connection: t.Any) -> list[str]:
+        """Replace the views in the database, all at once; return their names."""
+        wanted = [self.prefix + view for view in VIEW_NAMES]
+        marks = ", ".join("?" for _ in wanted)
+        clashes = connection.execute(
+            f"SELECT name FROM sqlite_master WHERE type != 'view' AND name IN ({marks})",
+            tuple(wanted),
+        ).fetchall()
+        if clashes:
+            msg = (
+                f"The database has a table named {clashes[0][0]!r} where the report "
+                "wants a view. Rename it or set another table prefix."
+            )
+            raise LayoutError(msg)
+        # Statement by statement: the client's executescript stops silently at an error.
+        connection.execute("BEGIN")
+        try:
+            for name, body in self.definitions():
+                connection.execute(f"DROP VIEW IF EXISTS {name}")
+                connection.execute(f"CREATE VIEW {name} AS\n{body}")
+            connection.execute("COMMIT")
+        except Exception:
+            connection.rollback()
+            raise
+        return wanted

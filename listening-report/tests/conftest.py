@@ -1,0 +1,48 @@
+"""Fixtures of the listening-report tests (helpers live in reportkit.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# Test modules import their helpers from this folder (pytest runs with --import-mode=importlib).
+sys.path.insert(0, str(Path(__file__).parent))
+
+from reportkit import BIN, DATA_FILES, Database, Run, load_singer  # noqa: E402
+
+
+@pytest.fixture
+def run_report(tmp_path: Path):
+    """Run `listening-report` as Meltano does: settings in environment variables."""
+
+    def run(database: Database, *args: str, **env: str) -> Run:
+        output = tmp_path / "report" / "index.html"
+        environ = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("LISTENING_REPORT_")},
+            **database.env(),
+            "LISTENING_REPORT_OUTPUT": str(output),
+            **env,
+        }
+        result = subprocess.run(
+            [BIN / "listening-report", *args],
+            env=environ,
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+        )
+        return Run(result.returncode, result.stdout, result.stderr, output)
+
+    return run
+
+
+@pytest.fixture
+def known_history(tmp_path: Path) -> Database:
+    """A local file holding tests/data_files/known_history.singer, nested layout."""
+    database = Database(str(tmp_path / "plays.db"))
+    load_singer(database, DATA_FILES / "known_history.singer", tmp_path)
+    return database

@@ -1,0 +1,85 @@
+"""Test helpers: databases filled the way users fill them, by piping Singer messages
+into the real `target-turso` CLI, and runs of the real `listening-report` CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from listening_report.html import read_data
+
+DATA_FILES = Path(__file__).parent / "data_files"
+BIN = Path(sys.executable).parent
+
+# The target's settings for each way it can lay out nested records.
+LAYOUTS = {
+    "nested": {},
+    "flattened": {"flattening_enabled": True, "flattening_max_depth": 10},
+    "flattened_depth_1": {"flattening_enabled": True, "flattening_max_depth": 1},
+}
+
+
+@dataclass
+class Database:
+    """Where a test's plays live, as the report's settings name it."""
+
+    url: str
+    token: str | None = None
+    prefix: str = ""
+
+    def env(self) -> dict[str, str]:
+        """The report's settings, as Meltano passes them (environment variables)."""
+        env = {"LISTENING_REPORT_DATABASE_URL": self.url, "LISTENING_REPORT_TABLE_PREFIX": self.prefix}
+        if self.token:
+            env["LISTENING_REPORT_AUTH_TOKEN"] = self.token
+        return env
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        from target_turso.connection import connect
+
+        connection = connect(self.url, self.token)
+        try:
+            rows = connection.execute(sql, params).fetchall() or []  # None after DDL
+            connection.commit()
+            return [tuple(row) for row in rows]
+        finally:
+            connection.close()
+
+
+def load_singer(database: Database, singer_file: Path, tmp_path: Path, **settings: object) -> None:
+    """Pipe `singer_file` into `target-turso` configured for `database`."""
+    config = {"database_url": database.url, "table_prefix": database.prefix, **settings}
+    if database.token:
+        config["auth_token"] = database.token
+    config_file = tmp_path / "target-config.json"
+    config_file.write_text(json.dumps(config))
+    with singer_file.open("rb") as stdin:
+        result = subprocess.run(
+            [BIN / "target-turso", "--config", config_file],
+            stdin=stdin,
+            capture_output=True,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr.decode()[-3000:]
+
+
+@dataclass
+class Run:
+    """One run of the listening-report CLI."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    output: Path
+
+    def data(self) -> dict:
+        """The figures embedded in the written report (without its generation time)."""
+        data = read_data(self.output.read_text(encoding="utf-8"))
+        data.pop("generated_at")
+        return data
+
+
