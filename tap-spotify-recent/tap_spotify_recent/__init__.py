@@ -1,0 +1,1 @@
+"""tap-spotify-recent: a Singer tap for your Spotify listening history."""

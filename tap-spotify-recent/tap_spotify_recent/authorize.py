@@ -1,0 +1,239 @@
+"""``tap-spotify-recent auth``: get a refresh token with Spotify's authorization code flow.
+
+Prints the authorize URL (scope ``user-read-recently-played``), waits on a loopback redirect URI
+(``http://127.0.0.1:<port>/callback``: Spotify no longer accepts ``localhost``), checks
+``state``, exchanges the code at ``token_url`` and prints the refresh token once, inside the
+``meltano config`` line that stores it, with the date for ``refresh_token_obtained_at``.
+
+Client id and secret come from options or from the ``TAP_SPOTIFY_RECENT_*`` variables Meltano
+sets for a plugin command. Free of singer_sdk, so it starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shlex
+import sys
+import time
+import typing as t
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import requests
+
+from tap_spotify_recent.errors import AUTH_COMMAND, SCOPE, TapError, token_endpoint_error
+from tap_spotify_recent.instants import add_months
+
+ENV_PREFIX = "TAP_SPOTIFY_RECENT_"
+DEFAULT_TOKEN_URL = "https://accounts.spotify.com/api/token"  # noqa: S105 (a URL)
+DEFAULT_PORT = 8888
+CALLBACK_PATH = "/callback"
+PLUGIN = "tap-spotify-recent"
+
+
+class _CallbackHandler(BaseHTTPRequestHandler):
+    """Takes Spotify's redirect to the callback path; ignores everything else (favicon...)."""
+
+    def log_message(self, format: str, *args: t.Any) -> None:
+        """Keep the terminal for the instructions."""
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        if parts.path != CALLBACK_PATH:
+            self.send_error(404)
+            return
+        params = dict(parse_qsl(parts.query))
+        server = t.cast("_CallbackServer", self.server)
+        server.callback = params
+        if params.get("state") != server.expected_state:
+            status, text = 400, "The state does not match this login attempt. Start again."
+        elif "error" in params:
+            status, text = 400, "Spotify did not authorize the app. See the terminal."
+        else:
+            status, text = 200, "Authorized. You can close this tab and return to the terminal."
+        body = f"<!doctype html><title>{PLUGIN}</title><p>{text}</p>".encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _CallbackServer(HTTPServer):
+    """The loopback redirect URI, serving until the first callback arrives."""
+
+    def __init__(self, port: int, expected_state: str) -> None:
+        super().__init__(("127.0.0.1", port), _CallbackHandler)
+        self.expected_state = expected_state
+        self.callback: dict[str, str] | None = None
+
+    @property
+    def redirect_uri(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}{CALLBACK_PATH}"
+
+    def wait_for_callback(self, timeout: float) -> dict[str, str]:
+        deadline = time.monotonic() + timeout
+        while self.callback is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                msg = f"No answer from Spotify in {timeout:g} seconds. Run `{AUTH_COMMAND}` again."
+                raise TapError(msg)
+            self.timeout = remaining
+            self.handle_request()
+        return self.callback
+
+
+def authorize(
+    *,
+    client_id: str,
+    client_secret: str,
+    token_url: str,
+    authorize_url: str,
+    port: int,
+    timeout: float,
+    open_browser: bool,
+) -> None:
+    """Run the authorization code flow and print the refresh token once."""
+    state = secrets.token_urlsafe(24)
+    try:
+        server = _CallbackServer(port, state)
+    except OSError as exc:
+        msg = f"Cannot listen on 127.0.0.1:{port} ({exc.strerror}). Pick another --port."
+        raise TapError(msg) from None
+    with server:
+        query = {
+            "client_id": client_id,
+            "response_type": "code",
+            "redirect_uri": server.redirect_uri,
+            "state": state,
+            "scope": SCOPE,
+        }
+        url = f"{authorize_url}?{urlencode(query)}"
+        _say(
+            "1. In the Spotify Developer Dashboard, add this Redirect URI to your app:\n"
+            f"     {server.redirect_uri}\n"
+            "   (Spotify accepts 127.0.0.1 with any port when registered as "
+            f"http://127.0.0.1{CALLBACK_PATH}; never localhost.)\n"
+            "2. Open this URL, log in and click Agree:\n"
+            f"     {url}\n"
+            f"Waiting up to {timeout:g} seconds for Spotify to redirect back..."
+        )
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(url)
+        callback = server.wait_for_callback(timeout)
+    if callback.get("state") != state:
+        msg = "The state in Spotify's redirect does not match this login attempt. Start again."
+        raise TapError(msg)
+    if "error" in callback:
+        msg = (
+            f"Spotify did not authorize the app ({callback['error']}): run `{AUTH_COMMAND}` again."
+        )
+        raise TapError(msg)
+    refresh_token = _exchange_code(
+        code=callback.get("code", ""),
+        redirect_uri=server.redirect_uri,
+        client_id=client_id,
+        client_secret=client_secret,
+        token_url=token_url,
+    )
+    today = datetime.now(timezone.utc).date()
+    _say(
+        "\nAuthorized. Store the refresh token now; it is not shown again:\n\n"
+        f"  meltano config {PLUGIN} set refresh_token {shlex.quote(refresh_token)}\n"
+        f"  meltano config {PLUGIN} set refresh_token_obtained_at {today.isoformat()}\n\n"
+        "Spotify refresh tokens expire six months after authorization (this one around "
+        f"{add_months(today, 6).isoformat()}): run `{AUTH_COMMAND}` again before then."
+    )
+
+
+def _exchange_code(
+    *, code: str, redirect_uri: str, client_id: str, client_secret: str, token_url: str
+) -> str:
+    """Trade the authorization code for tokens; return the refresh token."""
+    try:
+        response = requests.post(
+            token_url,
+            auth=(client_id, client_secret),
+            data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
+            timeout=30,
+        )
+    except requests.RequestException as exc:
+        msg = f"Could not reach the token endpoint {token_url} ({type(exc).__name__})."
+        raise TapError(msg) from None
+    if not response.ok:
+        raise token_endpoint_error(response, grant="authorization_code")
+    token = response.json()
+    granted = token.get("scope")
+    if granted is not None and SCOPE not in granted.split():
+        msg = f"Spotify granted '{granted}' without {SCOPE}. Run `{AUTH_COMMAND}` again."
+        raise TapError(msg)
+    if not token.get("refresh_token"):
+        msg = f"Spotify's answer has no refresh_token. Run `{AUTH_COMMAND}` again."
+        raise TapError(msg)
+    return str(token["refresh_token"])
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _setting(name: str, config: dict[str, t.Any]) -> str | None:
+    """A setting from the environment Meltano prepares, else from the config file."""
+    return os.environ.get(f"{ENV_PREFIX}{name.upper()}") or config.get(name)
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog=AUTH_COMMAND,
+        description="Get a Spotify refresh token for tap-spotify-recent.",
+        epilog=f"Settings fall back to the {ENV_PREFIX}CLIENT_ID, ..._CLIENT_SECRET and "
+        "..._TOKEN_URL environment variables (Meltano sets them for plugin commands).",
+    )
+    parser.add_argument("--config", type=Path, help="tap config JSON with client_id etc.")
+    parser.add_argument("--client-id")
+    parser.add_argument("--client-secret", help="prefer the environment variable")
+    parser.add_argument("--token-url")
+    parser.add_argument("--authorize-url", help="default: /authorize on the token URL's host")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds to wait")
+    parser.add_argument("--open-browser", action="store_true", help="open the URL for you")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; return the exit status."""
+    args = _arguments(argv)
+    try:
+        config = json.loads(args.config.read_text()) if args.config else {}
+        client_id = args.client_id or _setting("client_id", config)
+        client_secret = args.client_secret or _setting("client_secret", config)
+        token_url = args.token_url or _setting("token_url", config) or DEFAULT_TOKEN_URL
+        missing = [
+            f"--{name.replace('_', '-')} (or {ENV_PREFIX}{name.upper()})"
+            for name, value in (("client_id", client_id), ("client_secret", client_secret))
+            if not value
+        ]
+        if missing:
+            msg = f"Missing {' and '.join(missing)}: copy them from your app's Dashboard page."
+            raise TapError(msg)
+        origin = urlsplit(token_url)
+        authorize(
+            client_id=t.cast("str", client_id),
+            client_secret=t.cast("str", client_secret),
+            token_url=token_url,
+            authorize_url=args.authorize_url or f"{origin.scheme}://{origin.netloc}/authorize",
+            port=args.port,
+            timeout=args.timeout,
+            open_browser=args.open_browser,
+        )
+    except (TapError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0

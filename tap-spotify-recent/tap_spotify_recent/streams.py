@@ -1,0 +1,154 @@
+"""The listening-history streams: plays from recently-played, and the gaps between runs."""
+
+from __future__ import annotations
+
+import typing as t
+from urllib.parse import parse_qs
+
+from singer_sdk import Stream
+from singer_sdk.pagination import BaseHATEOASPaginator
+
+from tap_spotify_recent.client import SpotifyStream
+from tap_spotify_recent.incremental import (
+    PAGE_SIZE,
+    WINDOW_KEY,
+    PreviousRun,
+    select_plays,
+)
+from tap_spotify_recent.instants import parse_instant, utc_now_text
+from tap_spotify_recent.schemas import LISTENING_GAP, PLAY_HISTORY
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import datetime
+    from urllib.parse import ParseResult
+
+    import requests
+    from singer_sdk.helpers.types import Context, Record
+
+GAP_ADVICE = (
+    "Spotify only serves the last 50 plays. Backfill the gap from your Spotify data export "
+    "(Account > Privacy settings > Extended streaming history, "
+    "https://www.spotify.com/account/privacy/), and run the tap more often than 50 plays "
+    "take (every 10-30 minutes)."
+)
+
+
+class OverflowPaginator(BaseHATEOASPaginator):
+    """Follows ``next`` only while a full page is still newer than ``floor``.
+
+    Normally the first page reaches back to the bookmark and the run makes one API call. Only
+    when it does not is ``next`` asked: Spotify documents an empty page there today, and the
+    paginator reads whatever it would serve if that changed.
+    """
+
+    def __init__(self, floor: datetime | None) -> None:
+        super().__init__()
+        self.floor = floor
+
+    def get_next_url(self, response: requests.Response) -> str | None:
+        """Spotify's ``next`` link."""
+        return response.json().get("next")
+
+    def has_more(self, response: requests.Response) -> bool:
+        """Whether the page was full and all of it is newer than the floor."""
+        items = response.json().get("items") or []
+        if len(items) < PAGE_SIZE:
+            return False
+        oldest = min(parse_instant(item["played_at"]) for item in items)
+        return self.floor is None or oldest > self.floor
+
+
+class RecentlyPlayedStream(SpotifyStream):
+    """One record per play, from ``GET /me/player/recently-played`` (late-play safe)."""
+
+    name = "recently_played"
+    path = "/me/player/recently-played"
+    primary_keys: t.ClassVar[list[str]] = ["played_at"]
+    replication_key = "played_at"
+    is_sorted = False
+    records_jsonpath = "$.items[*]"
+    schema = PLAY_HISTORY
+
+    _floor: datetime | None = None
+    _pending_gap: dict[str, str] | None = None
+
+    def get_new_paginator(self) -> OverflowPaginator:
+        """Page back only past a full page that is newer than the bookmark."""
+        return OverflowPaginator(self._floor)
+
+    def get_url_params(
+        self, context: Context | None, next_page_token: ParseResult | None
+    ) -> dict[str, t.Any]:
+        """Always the whole window; on a next page only its ``before`` cursor, never its host."""
+        params: dict[str, t.Any] = {"limit": PAGE_SIZE}
+        if next_page_token is not None:
+            params.update(
+                (key, values[0])
+                for key, values in parse_qs(next_page_token.query).items()
+                if key == "before"
+            )
+        return params
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """Emit the plays not emitted before (oldest first), then remember the window."""
+        previous = PreviousRun.from_state(self.get_context_state(context))
+        start = parse_instant(self.config["start_date"]) if self.config.get("start_date") else None
+        self._floor = previous.bookmark_instant or start
+        selection = select_plays(
+            self.request_records(context),
+            previous,
+            start=start,
+            detected_at=utc_now_text(),
+        )
+        if selection.gap:
+            self.logger.warning(
+                "Possible gap in the listening history: all %d plays Spotify served are newer "
+                "than the bookmark, so plays between %s and %s may be missing. %s",
+                len(selection.window),
+                selection.gap["bookmark"],
+                selection.gap["oldest_returned_played_at"],
+                GAP_ADVICE,
+            )
+        self._pending_gap = selection.gap
+        yield from selection.plays
+        if self.selected:
+            self.get_context_state(context)[WINDOW_KEY] = selection.window
+
+    def generate_child_contexts(
+        self, record: Record, context: Context | None
+    ) -> Iterable[Context | None]:
+        """Hand a detected gap to ``listening_gaps``, once, with the first record."""
+        if self._pending_gap is not None:
+            yield self._pending_gap
+            self._pending_gap = None
+
+    def _increment_stream_state(
+        self, latest_record: Record, *, context: Context | None = None
+    ) -> None:
+        """Keep the newest ``played_at`` as the bookmark, comparing instants.
+
+        The SDK keeps the greatest *string* among this run's records: a run that only brings a
+        late play would move the bookmark back, and ``…08Z`` sorts after ``…08.359Z``.
+        """
+        state = self.get_context_state(context)
+        value = latest_record["played_at"]
+        current = state.get("replication_key_value")
+        if current is None or parse_instant(value) > parse_instant(current):
+            state["replication_key"] = self.replication_key
+            state["replication_key_value"] = value
+
+
+class ListeningGapsStream(Stream):
+    """One record per run that may have lost plays (more than 50 since the last run)."""
+
+    name = "listening_gaps"
+    parent_stream_type = RecentlyPlayedStream
+    state_partitioning_keys: t.ClassVar[list[str]] = []  # no per-gap state
+    primary_keys: t.ClassVar[list[str]] = ["bookmark", "oldest_returned_played_at"]
+    schema = LISTENING_GAP
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """The gap the parent stream detected."""
+        if context:
+            yield dict(context)

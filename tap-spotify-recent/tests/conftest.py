@@ -1,0 +1,85 @@
+"""Ways to run the tap against the contract server (``spotify_server`` comes from testkit)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from contextlib import redirect_stdout
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from tap_spotify_recent.tap import TapSpotifyRecent
+
+TAP = shutil.which("tap-spotify-recent", path=str(Path(sys.executable).parent))
+#: Quick retries: the behaviour is the same, the waits are settings.
+FAST_RETRIES = {"backoff_base_seconds": 0.01, "request_max_tries": 3}
+
+
+@dataclass
+class Run:
+    """What one tap run wrote."""
+
+    messages: list[dict]
+    stdout: str = ""
+    stderr: str = ""
+    returncode: int = 0
+    records: dict[str, list[dict]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.records = {}
+        for message in self.messages:
+            if message["type"] == "RECORD":
+                self.records.setdefault(message["stream"], []).append(message["record"])
+
+    def played_at(self) -> list[str]:
+        return [record["played_at"] for record in self.records.get("recently_played", [])]
+
+    @property
+    def state(self) -> dict:
+        """The last STATE message: what Meltano would store."""
+        return [m for m in self.messages if m["type"] == "STATE"][-1]["value"]
+
+
+@pytest.fixture
+def sync_tap():
+    """Run a full sync in this process (fast); returns the messages it wrote."""
+
+    def sync(config: dict, state: dict | None = None, catalog: dict | None = None) -> Run:
+        tap = TapSpotifyRecent(config=config, state=state, catalog=catalog)
+        stdout = io.StringIO()
+        with redirect_stdout(stdout):
+            tap.sync_all()
+        return Run([json.loads(line) for line in stdout.getvalue().splitlines()])
+
+    return sync
+
+
+@pytest.fixture
+def run_cli(tmp_path):
+    """Run the installed ``tap-spotify-recent`` command as Meltano does, in a subprocess."""
+
+    def run(config: dict, *args: str, state: dict | None = None, env: dict | None = None) -> Run:
+        config_file = tmp_path / "config.json"
+        config_file.write_text(json.dumps(config))
+        command = [TAP, "--config", str(config_file), *args]
+        if state is not None:
+            state_file = tmp_path / "state.json"
+            state_file.write_text(json.dumps(state))
+            command += ["--state", str(state_file)]
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, **(env or {})},
+            check=False,
+        )
+        messages = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+        return Run(messages, done.stdout, done.stderr, done.returncode)
+
+    return run
