@@ -112,8 +112,9 @@ def refresh_token_age_notice(obtained_at: str, today: date) -> tuple[int, str] |
             "refresh_token_obtained_at to the date it prints."
         )
     if days_left < WARN_DAYS_BEFORE_EXPIRY:
+        plural = "" if days_left == 1 else "s"
         return logging.WARNING, (
-            f"The Spotify refresh token expires in {days_left} days, on {expires} (six months "
-            f"after refresh_token_obtained_at, {obtained}). {REAUTHORIZE}"
+            f"The Spotify refresh token expires in {days_left} day{plural}, on {expires} "
+            f"(six months after refresh_token_obtained_at, {obtained}). {REAUTHORIZE}"
         )
     return None

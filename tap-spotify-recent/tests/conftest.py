@@ -16,8 +16,6 @@ import pytest
 from tap_spotify_recent.tap import TapSpotifyRecent
 
 TAP = shutil.which("tap-spotify-recent", path=str(Path(sys.executable).parent))
-#: Quick retries: the behaviour is the same, the waits are settings.
-FAST_RETRIES = {"backoff_base_seconds": 0.01, "request_max_tries": 3}
 
 
 @dataclass
@@ -46,6 +44,19 @@ class Run:
 
 
 @pytest.fixture
+def tap_executable() -> str:
+    """The installed console script, next to this Python."""
+    assert TAP, "tap-spotify-recent is not installed in this virtualenv"
+    return TAP
+
+
+@pytest.fixture
+def fast_retries() -> dict:
+    """Settings for quick retries: the behaviour is the same, the waits are settings."""
+    return {"backoff_base_seconds": 0.01, "request_max_tries": 3}
+
+
+@pytest.fixture
 def sync_tap():
     """Run a full sync in this process (fast); returns the messages it wrote."""
 
@@ -60,13 +71,13 @@ def sync_tap():
 
 
 @pytest.fixture
-def run_cli(tmp_path):
+def run_cli(tmp_path, tap_executable):
     """Run the installed ``tap-spotify-recent`` command as Meltano does, in a subprocess."""
 
     def run(config: dict, *args: str, state: dict | None = None, env: dict | None = None) -> Run:
         config_file = tmp_path / "config.json"
         config_file.write_text(json.dumps(config))
-        command = [TAP, "--config", str(config_file), *args]
+        command = [tap_executable, "--config", str(config_file), *args]
         if state is not None:
             state_file = tmp_path / "state.json"
             state_file.write_text(json.dumps(state))

@@ -276,6 +276,7 @@ class LoggedRequest:
     form: dict[str, str]
     headers: dict[str, str]
     status: int | None = None  # None: the connection was dropped
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass
@@ -356,7 +357,10 @@ class SpotifyServer:
         return f"{self.url}/authorize"
 
     def start(self) -> SpotifyServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # A short poll interval: stop() waits for it, and tests stop a server each.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 
