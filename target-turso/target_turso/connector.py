@@ -103,20 +103,27 @@ def ensure_unique(db: t.Any, table: str, key: t.Sequence[str]) -> None:
 
 
 def widen_columns(db: t.Any, table: str, names: t.Collection[str]) -> None:
-    """Redeclare columns without type affinity, keeping rows, key and indexes.
+    """Redeclare columns without type affinity, keeping rows, key, indexes and triggers.
 
-    SQLite cannot change a column's type in place; this is its documented
-    table rebuild (create, copy, drop, rename), run inside the caller's
-    transaction. `legacy_alter_table` stops the rename from re-checking views
-    that name the table while it is briefly absent.
+    SQLite cannot change a column's type in place; this is its documented table
+    rebuild (create, copy, drop, rename), inside the caller's transaction. Views
+    are dropped and recreated around it: renaming a table re-checks every view,
+    and one naming the table would fail while the table is briefly absent
+    (sqld does not allow `PRAGMA legacy_alter_table`, which would skip that check).
     """
     shape = read_shape(db, table)
     if all(affinity(shape.columns.get(name, UNTYPED)) == UNTYPED for name in names):
         return
-    indexes = db.execute(
-        "SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+    views = db.execute(
+        "SELECT name, sql FROM sqlite_schema WHERE type = 'view' ORDER BY rowid"
+    ).fetchall()
+    dependents = db.execute(
+        "SELECT sql FROM sqlite_schema WHERE type IN ('index', 'trigger') AND tbl_name = ? "
+        "AND sql IS NOT NULL ORDER BY rowid",
         (table,),
     ).fetchall()
+    for name, _ in views:
+        db.execute(f"DROP VIEW {quote(name)}")
     columns = {
         name: UNTYPED if name in names else declared for name, declared in shape.columns.items()
     }
@@ -125,10 +132,10 @@ def widen_columns(db: t.Any, table: str, names: t.Collection[str]) -> None:
     listed = ", ".join(quote(name) for name in columns)
     db.execute(f"INSERT INTO {quote(scratch)} ({listed}) SELECT {listed} FROM {quote(table)}")
     db.execute(f"DROP TABLE {quote(table)}")
-    db.execute("PRAGMA legacy_alter_table = ON")
     db.execute(f"ALTER TABLE {quote(scratch)} RENAME TO {quote(table)}")
-    db.execute("PRAGMA legacy_alter_table = OFF")
-    for (sql,) in indexes:
+    for (sql,) in dependents:
+        db.execute(sql)
+    for _, sql in views:
         db.execute(sql)
 
 

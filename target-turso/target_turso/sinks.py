@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing as t
+from functools import cached_property
 
 import fastjsonschema
 from singer_sdk.exceptions import InvalidRecord, MissingKeyPropertiesError
@@ -82,12 +83,12 @@ class TursoSink(BatchSink):
         """`<table_prefix><stream name>`, verbatim (it is always quoted)."""
         return f"{self.config.get('table_prefix') or ''}{self.stream_name}"
 
-    @property
+    @cached_property
     def load_method(self) -> str:
         """The `load_method` setting (default `upsert`)."""
         return self.config.get("load_method") or UPSERT
 
-    @property
+    @cached_property
     def merges(self) -> bool:
         """Whether records are merged on their key (upsert/overwrite with key properties)."""
         return self.load_method != APPEND_ONLY and bool(self.key_properties)

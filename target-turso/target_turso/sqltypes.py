@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import json
 import re
 import typing as t
 
@@ -110,16 +111,26 @@ def column_type(property_schema: dict[str, t.Any]) -> str:
     return UNTYPED
 
 
+_FAST_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def dump_json(value: t.Any) -> str:
-    """Serialise an object or array as compact JSON text that `json_extract` reads."""
-    return simplejson.dumps(
-        value,
-        use_decimal=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-        ignore_nan=True,
-        default=_json_default,
-    )
+    """Serialise an object or array as compact JSON text that `json_extract` reads.
+
+    The stdlib encoder is fastest; values it cannot write (exact Decimals, dates,
+    NaN) go through simplejson, which writes Decimals digit for digit.
+    """
+    try:
+        return _FAST_JSON.encode(value)
+    except (TypeError, ValueError):
+        return simplejson.dumps(
+            value,
+            use_decimal=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
+            ignore_nan=True,
+            default=_json_default,
+        )
 
 
 def _json_default(value: t.Any) -> str:

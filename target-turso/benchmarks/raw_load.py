@@ -1,0 +1,76 @@
+"""Baseline: load a Singer stream of plays with the bare libsql client, no SDK.
+
+Reads the same Singer stream the target reads (stdin), keeps RECORD messages and
+writes them as fast as the client allows: `multirow` sends INSERT ... VALUES
+(?,?,?),(...) statements of 500 rows; `executemany` sends one statement per row
+(over HTTP that is one round trip per row). Both upsert on `played_at` and
+commit every 10,000 rows, like the target's default batch.
+
+Usage: python raw_load.py multirow|executemany DATABASE_URL < plays.singer
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import libsql_experimental
+
+ROWS_PER_STATEMENT = 500
+ROWS_PER_COMMIT = 10_000
+COLUMNS = '"played_at", "track", "context"'
+UPSERT = (
+    ' ON CONFLICT ("played_at") DO UPDATE SET "track" = excluded."track", '
+    '"context" = excluded."context"'
+)
+
+
+def rows(stream):
+    dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    for line in stream:
+        message = json.loads(line)
+        if message["type"] == "RECORD":
+            record = message["record"]
+            context = record.get("context")
+            yield (
+                record["played_at"],
+                dump(record["track"]),
+                None if context is None else dump(context),
+            )
+
+
+def multirow(db, batch):
+    for start in range(0, len(batch), ROWS_PER_STATEMENT):
+        chunk = batch[start : start + ROWS_PER_STATEMENT]
+        values = ", ".join(["(?, ?, ?)"] * len(chunk))
+        params = tuple(value for row in chunk for value in row)
+        db.execute(f'INSERT INTO "recently_played" ({COLUMNS}) VALUES {values}{UPSERT}', params)
+
+
+def executemany(db, batch):
+    db.executemany(f'INSERT INTO "recently_played" ({COLUMNS}) VALUES (?, ?, ?){UPSERT}', batch)
+
+
+def main() -> None:
+    mode, url = sys.argv[1], sys.argv[2]
+    write = {"multirow": multirow, "executemany": executemany}[mode]
+    db = libsql_experimental.connect(url)
+    db.execute(
+        'CREATE TABLE IF NOT EXISTS "recently_played" '
+        '("played_at" TEXT PRIMARY KEY, "track" TEXT, "context" TEXT)'
+    )
+    db.commit()
+    batch = []
+    for row in rows(sys.stdin):
+        batch.append(row)
+        if len(batch) == ROWS_PER_COMMIT:
+            write(db, batch)
+            db.commit()
+            batch = []
+    if batch:
+        write(db, batch)
+        db.commit()
+
+
+if __name__ == "__main__":
+    main()
