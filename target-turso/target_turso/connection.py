@@ -166,5 +166,8 @@ def connect(
                 raise DatabaseConnectionError(msg)
             connection = libsql_experimental.connect(str(path))
     except ValueError as error:
-        raise DatabaseConnectionError(describe_error(error, database_url, auth_token)) from None
+        raise DatabaseConnectionError(
+            describe_error(error, database_url, auth_token),
+            transient=is_transient(error) and not is_auth_error(error),
+        ) from None
     return connection

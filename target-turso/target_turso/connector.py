@@ -192,7 +192,7 @@ class TursoConnector:
     """One libSQL connection for the whole run, and transactions with bounded retries."""
 
     max_attempts = 5
-    first_retry_delay_s = 0.5
+    first_retry_delay_s = 0.25
 
     def __init__(
         self, database_url: str | None, auth_token: str | None, logger: logging.Logger

@@ -7,7 +7,7 @@ import sys
 import typing as t
 
 from singer_sdk import typing as th
-from singer_sdk.exceptions import SingerSDKError
+from singer_sdk.exceptions import ConfigValidationError, SingerSDKError
 from singer_sdk.singerlib.exceptions import SingerReadError
 from singer_sdk.target_base import Target
 
@@ -130,6 +130,8 @@ class TargetTurso(Target):
         gc.set_threshold(50_000, 20, 100)
         try:
             super().invoke(*args, **kwargs)
+        except ConfigValidationError:
+            raise  # the SDK lists each invalid setting
         except USER_ERRORS as error:
             cls.logger.error("%s", error)
             sys.exit(1)

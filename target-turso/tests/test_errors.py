@@ -1,0 +1,142 @@
+"""Bad input and bad settings end the CLI with one clear line, exit code 1, no traceback."""
+
+from __future__ import annotations
+
+import libsql_experimental
+import pytest
+from testkit.sqld import free_port
+
+SCHEMA = {
+    "type": "SCHEMA",
+    "stream": "items",
+    "key_properties": ["id"],
+    "schema": {"properties": {"id": {"type": "integer"}, "v": {"type": ["string", "null"]}}},
+}
+
+
+def record(key, v="x", stream="items"):
+    return {"type": "RECORD", "stream": stream, "record": {"id": key, "v": v}}
+
+
+def assert_clean_failure(result, *fragments: str) -> None:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr
+
+
+def test_invalid_json_names_its_line(tmp_path, cli, singer):
+    text = singer(SCHEMA, record(1)) + '{"type": "RECORD", "stream": "items", "record": {\n'
+    result = cli({"database_url": str(tmp_path / "t.db")}, text)
+    assert_clean_failure(result, "Line 3: invalid JSON")
+
+
+def test_record_before_its_schema_names_the_line_and_stream(tmp_path, cli, singer):
+    result = cli({"database_url": str(tmp_path / "t.db")}, singer(record(1)))
+    assert_clean_failure(result, "Line 1:", "'items'", "before a corresponding schema")
+
+
+def test_unknown_message_type_names_the_line_and_type(tmp_path, cli, singer):
+    text = singer(SCHEMA, {"type": "BOOKMARK", "value": 1})
+    result = cli({"database_url": str(tmp_path / "t.db")}, text)
+    assert_clean_failure(result, "Line 2: unknown message type 'BOOKMARK'")
+
+
+@pytest.mark.parametrize(
+    ("message", "problem"),
+    [
+        (
+            {"type": "RECORD", "stream": "items", "record": 5},
+            "the RECORD message's 'record' must be an object",
+        ),
+        ({"type": "RECORD", "record": {"id": 1}}, "the RECORD message has no 'stream'"),
+        (["RECORD"], "a Singer message must be a JSON object"),
+        ({"stream": "items"}, "the message has no 'type'"),
+    ],
+)
+def test_malformed_messages_name_the_line_and_the_problem(tmp_path, cli, singer, message, problem):
+    result = cli({"database_url": str(tmp_path / "t.db")}, singer(SCHEMA, message))
+    assert_clean_failure(result, f"Line 2: {problem}")
+
+
+def test_record_violating_its_schema_names_line_property_and_stream(tmp_path, cli, singer):
+    text = singer(SCHEMA, record(1), record("one"))
+    result = cli({"database_url": str(tmp_path / "t.db")}, text)
+    assert_clean_failure(result, "Line 3:", "id must be integer", "'items'")
+
+
+def test_invalid_date_time_is_a_validation_error(tmp_path, cli, singer):
+    schema = {
+        "type": "SCHEMA",
+        "stream": "when",
+        "key_properties": [],
+        "schema": {"properties": {"at": {"type": "string", "format": "date-time"}}},
+    }
+    text = singer(schema, {"type": "RECORD", "stream": "when", "record": {"at": "yesterday"}})
+    result = cli({"database_url": str(tmp_path / "t.db")}, text)
+    assert_clean_failure(result, "Line 2:", "'yesterday' is not an ISO 8601 date-time")
+
+
+def test_record_without_its_key_property_names_the_line(tmp_path, cli, singer):
+    text = singer(SCHEMA, {"type": "RECORD", "stream": "items", "record": {"v": "x"}})
+    result = cli({"database_url": str(tmp_path / "t.db")}, text)
+    assert_clean_failure(result, "Line 2:", "missing one or more key_properties")
+
+
+def test_record_with_a_null_key_is_refused_because_it_could_never_be_merged(tmp_path, cli, singer):
+    nullable = {**SCHEMA, "schema": {"properties": {"id": {"type": ["integer", "null"]}}}}
+    text = singer(nullable, record(None))
+    result = cli({"database_url": str(tmp_path / "t.db")}, text)
+    assert_clean_failure(result, "Line 2:", "null key property 'id'")
+
+
+def test_blank_lines_are_skipped(tmp_path, cli, singer):
+    text = "\n" + singer(SCHEMA) + "   \n" + singer(record(1), {"type": "STATE", "value": 1})
+    result = cli({"database_url": str(tmp_path / "t.db")}, text)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "1\n"
+
+
+def test_failed_batch_rolls_back_and_its_state_is_never_emitted(tmp_path, cli, singer):
+    url = str(tmp_path / "t.db")
+    assert cli({"database_url": url}, singer(SCHEMA, record(1, "kept"))).returncode == 0
+    # append-only cannot insert id 1 again into a table whose primary key is id.
+    text = singer(SCHEMA, record(2, "new"), record(1, "dupe"), {"type": "STATE", "value": "s2"})
+    result = cli({"database_url": url, "load_method": "append-only"}, text)
+    assert_clean_failure(result, "UNIQUE constraint failed", "rolled back")
+    assert result.stdout == ""
+    rows = libsql_experimental.connect(url).execute('SELECT * FROM "items"').fetchall()
+    assert rows == [(1, "kept")]
+
+
+def test_state_is_emitted_after_the_records_before_it_are_committed(tmp_path, cli, singer):
+    url = str(tmp_path / "t.db")
+    text = singer(
+        SCHEMA,
+        record(1),
+        {"type": "STATE", "value": {"n": 1}},
+        record(2),
+        record(3),
+        {"type": "STATE", "value": {"n": 3}},
+    )
+    result = cli({"database_url": url, "batch_size_rows": 2}, text)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == '{"n": 3}\n'
+
+
+def test_missing_folder_for_the_database_file_names_the_setting(tmp_path, cli, singer):
+    result = cli({"database_url": str(tmp_path / "no" / "such" / "t.db")}, singer(SCHEMA))
+    assert_clean_failure(result, "`database_url`", "does not exist")
+
+
+def test_unreachable_server_names_the_setting_after_bounded_retries(cli, singer):
+    url = f"http://127.0.0.1:{free_port()}"
+    result = cli({"database_url": url, "auth_token": "secret-token-value"}, singer(SCHEMA))
+    assert_clean_failure(result, f"Could not reach the database at {url}", "`database_url`")
+    assert result.stderr.count("Transient error") == 4
+    assert "secret-token-value" not in result.stderr + result.stdout
+
+
+def test_invalid_load_method_is_a_config_error(tmp_path, cli, singer):
+    result = cli({"database_url": str(tmp_path / "t.db"), "load_method": "merge"}, singer(SCHEMA))
+    assert_clean_failure(result, "load_method", "Config validation failed")
