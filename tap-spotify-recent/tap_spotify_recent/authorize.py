@@ -146,8 +146,9 @@ def authorize(
     today = datetime.now(timezone.utc).date()
     _say(
         "\nAuthorized. Store the refresh token now; it is not shown again:\n\n"
-        f"  meltano config {PLUGIN} set refresh_token {shlex.quote(refresh_token)}\n"
-        f"  meltano config {PLUGIN} set refresh_token_obtained_at {today.isoformat()}\n\n"
+        f"  meltano config set {PLUGIN} refresh_token {shlex.quote(refresh_token)}\n"
+        f"  meltano config set {PLUGIN} refresh_token_obtained_at {today.isoformat()}\n\n"
+        f"(Meltano 3 and older take `meltano config {PLUGIN} set <setting> <value>`.)\n"
         "Spotify refresh tokens expire six months after authorization (this one around "
         f"{add_months(today, 6).isoformat()}): run `{AUTH_COMMAND}` again before then."
     )

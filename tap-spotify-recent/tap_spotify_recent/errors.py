@@ -16,7 +16,7 @@ AUTH_COMMAND = "tap-spotify-recent auth"
 REAUTHORIZE = (
     f"Get a new refresh token with `{AUTH_COMMAND}` (in a Meltano project: "
     "`meltano invoke tap-spotify-recent:auth`) and store it with "
-    "`meltano config tap-spotify-recent set refresh_token <token>`."
+    "`meltano config set tap-spotify-recent refresh_token <token>`."
 )
 
 

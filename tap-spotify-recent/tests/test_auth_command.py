@@ -59,10 +59,10 @@ def test_auth_prints_the_refresh_token_once_as_the_meltano_config_line(
     assert query["scope"] == ["user-read-recently-played"]
     assert query["response_type"] == ["code"]
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/callback", query["redirect_uri"][0])
-    [token] = re.findall(r"meltano config tap-spotify-recent set refresh_token (\S+)\n", stdout)
+    [token] = re.findall(r"meltano config set tap-spotify-recent refresh_token (\S+)\n", stdout)
     assert stdout.count(token) == 1
     today = datetime.now(timezone.utc).date().isoformat()
-    assert f"meltano config tap-spotify-recent set refresh_token_obtained_at {today}\n" in stdout
+    assert f"meltano config set tap-spotify-recent refresh_token_obtained_at {today}\n" in stdout
     # The printed token is a working one.
     spotify_server.add_plays(2)
     run = sync_tap(spotify_server.tap_config(refresh_token=token))

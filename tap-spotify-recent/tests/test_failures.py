@@ -131,7 +131,7 @@ def test_revoked_refresh_token_names_the_setting_and_the_auth_command(
         "invalid_grant: Refresh token revoked",
         "refresh_token setting",
         "tap-spotify-recent auth",
-        "meltano config tap-spotify-recent set refresh_token",
+        "meltano config set tap-spotify-recent refresh_token",
     )
     assert spotify_server.api_requests() == []
 
