@@ -91,6 +91,12 @@ def run_cli(config: dict[str, t.Any], singer: str, cwd: Path) -> subprocess.Comp
 
 
 @pytest.fixture
+def target_cli() -> Path:
+    """The `target-turso` console script installed next to this Python."""
+    return TARGET_CLI
+
+
+@pytest.fixture
 def cli(tmp_path) -> t.Callable[..., subprocess.CompletedProcess[str]]:
     """`cli(config, singer_text)` runs the target's CLI in a temporary directory."""
     return lambda config, singer: run_cli(config, singer, tmp_path)
