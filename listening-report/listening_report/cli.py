@@ -181,16 +181,23 @@ def main(
     """Create SQL views of your Spotify plays and write a static HTML report."""
     period = _period(timezone, since, until)
     connection = _open(database_url, auth_token)
+    url = database_url or DEFAULT_DATABASE_URL
     try:
         plays = Views(plays_select(connection, table_prefix), table_prefix)
         if views:
-            created = plays.create(connection)
+            try:
+                created = plays.create(connection)
+            except ValueError as error:
+                msg = (
+                    f"Could not create the views: {describe_error(error, url, auth_token)} "
+                    f"With a read-only token, run with --no-views ({ENV_PREFIX}VIEWS=false)."
+                )
+                raise click.ClickException(msg) from None
             click.echo(f"Created or replaced {len(created)} views: {', '.join(created)}", err=True)
         data = build_report(connection, plays, period, top, table_prefix)
     except LayoutError as error:
         raise click.ClickException(str(error)) from None
     except ValueError as error:
-        url = database_url or "turso.db"
         raise click.ClickException(describe_error(error, url, auth_token)) from None
     finally:
         connection.close()

@@ -19,6 +19,20 @@ PLAYED_AT_FORMAT = "%Y-%m-%dT%H:%M:%fZ"
 """How every view spells an instant: UTC with milliseconds, so text order is time order."""
 
 RECENTLY_PLAYED = "recently_played"
+PLAYS_COLUMNS = (
+    "played_at",
+    "source",
+    "track_key",
+    "track_id",
+    "track_name",
+    "artists",
+    "album_key",
+    "album_name",
+    "album_artists",
+    "ms_played",
+    "is_local",
+)
+"""The columns of the `plays` view: what every source of plays must provide."""
 LISTENING_GAPS = "listening_gaps"
 
 
@@ -92,19 +106,21 @@ def recently_played_select(table: Table) -> str:
         )
         raise LayoutError(msg)
     col = table.column_expression
-    return f"""SELECT
-  {normalized_instant(col("played_at"))} AS played_at,
-  '{RECENTLY_PLAYED}' AS source,
-  {col("track.uri")} AS track_key,
-  {col("track.id")} AS track_id,
-  {col("track.name")} AS track_name,
-  COALESCE({col("track.artists")}, '[]') AS artists,
-  COALESCE({col("track.album.uri")}, {col("track.album.name")}) AS album_key,
-  {col("track.album.name")} AS album_name,
-  COALESCE({col("track.album.artists")}, '[]') AS album_artists,
-  COALESCE({col("track.duration_ms")}, 0) AS ms_played,
-  {col("track.is_local")} AS is_local
-FROM {quote_identifier(table.name)}"""
+    columns = {
+        "played_at": normalized_instant(col("played_at")),
+        "source": f"'{RECENTLY_PLAYED}'",
+        "track_key": col("track.uri"),
+        "track_id": col("track.id"),
+        "track_name": col("track.name"),
+        "artists": f"COALESCE({col('track.artists')}, '[]')",
+        "album_key": f"COALESCE({col('track.album.uri')}, {col('track.album.name')})",
+        "album_name": col("track.album.name"),
+        "album_artists": f"COALESCE({col('track.album.artists')}, '[]')",
+        "ms_played": f"COALESCE({col('track.duration_ms')}, 0)",
+        "is_local": col("track.is_local"),
+    }
+    select = ",\n  ".join(f"{expression} AS {name}" for name, expression in columns.items())
+    return f"SELECT\n  {select}\nFROM {quote_identifier(table.name)}"
 
 
 def plays_select(connection: t.Any, table_prefix: str = "") -> str:

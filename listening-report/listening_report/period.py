@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UTC = dt.timezone.utc
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%f"
+"""How a local time is spelled in SQL: like `played_at`, without the `Z`."""
 
 
 def parse_timezone(name: str) -> ZoneInfo:
@@ -53,6 +56,52 @@ def utc_text(moment: dt.datetime) -> str:
 def parse_utc(text: str) -> dt.datetime:
     """Read an instant as the views spell it (`2024-01-31T23:59:59.123Z`)."""
     return dt.datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+
+
+def _offset_minutes(zone: ZoneInfo, moment: dt.datetime) -> int:
+    offset = moment.astimezone(zone).utcoffset() or dt.timedelta()
+    return int(offset.total_seconds() // 60)
+
+
+def offset_changes(
+    zone: ZoneInfo, start: dt.datetime, end: dt.datetime
+) -> list[tuple[dt.datetime, int]]:
+    """Return the UTC offset of `zone` (minutes) at `start`, then each change until `end`.
+
+    Each item is (instant from which the offset holds, offset). Offsets change on a
+    whole minute and at most once a day: a daily walk, then a bisection over the
+    minutes of the day, finds every change.
+    """
+    changes = [(start, _offset_minutes(zone, start))]
+    day = start.replace(second=0, microsecond=0)
+    while day < end:
+        if _offset_minutes(zone, day + dt.timedelta(days=1)) != changes[-1][1]:
+            same, changed = 0, 24 * 60  # minutes after `day`
+            while changed - same > 1:
+                middle = (same + changed) // 2
+                moment = day + dt.timedelta(minutes=middle)
+                if _offset_minutes(zone, moment) == changes[-1][1]:
+                    same = middle
+                else:
+                    changed = middle
+            change = day + dt.timedelta(minutes=changed)
+            changes.append((change, _offset_minutes(zone, change)))
+        day += dt.timedelta(days=1)
+    return changes
+
+
+def local_time_sql(column: str, changes: list[tuple[dt.datetime, int]]) -> tuple[str, tuple]:
+    """Return SQL turning the UTC text `column` into local time text, and its parameters.
+
+    `changes` comes from `offset_changes`; the result is exact for the instants it covers.
+    """
+    whens, params = [], []
+    for (_, offset), (instant, _) in itertools.pairwise(changes):
+        whens.append(f"WHEN {column} < ? THEN ?")
+        params += [utc_text(instant), f"{offset:+d} minutes"]
+    params.append(f"{changes[-1][1]:+d} minutes")
+    modifier = f"CASE {' '.join(whens)} ELSE ? END" if whens else "?"
+    return f"strftime('{LOCAL_FORMAT}', {column}, {modifier})", tuple(params)
 
 
 @dataclass(frozen=True)

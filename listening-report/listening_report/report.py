@@ -1,16 +1,17 @@
 """Compute the figures of the report: what the page shows, as plain JSON data.
 
-Tops and totals come from the views' own SQL over the plays of the period. Days,
-weeks and hours are bucketed here, in the report's time zone (the views can only
-use UTC). Artists count as new in the month of their first play ever, so a
-period that starts later still knows who was heard before it.
+Every figure comes from the views' own SQL, run as a WITH clause over the plays of
+the period, with `played_at` turned into local time so that the views' days, weeks,
+hours and streaks fall in the report's time zone. Only aggregates leave the
+database. Artists count as new in the month of their first play ever, so a period
+that starts later still knows who was heard before it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import typing as t
-from collections import defaultdict
 
 from listening_report.layout import (
     LISTENING_GAPS,
@@ -18,7 +19,7 @@ from listening_report.layout import (
     quote_identifier,
     read_table,
 )
-from listening_report.period import Period, parse_utc
+from listening_report.period import Period, local_time_sql, offset_changes, parse_utc
 from listening_report.views import VIEW_NAMES, Views
 
 TOPS: dict[str, tuple[str, str, str]] = {
@@ -45,7 +46,38 @@ LOCAL_MINUTE = "%Y-%m-%d %H:%M"
 def _rows(connection: t.Any, sql: str, params: tuple[t.Any, ...] = ()) -> list[dict[str, t.Any]]:
     cursor = connection.execute(sql, params)
     names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _json_rows(columns: str, source: str) -> str:
+    """SQL for one JSON array holding the rows of `source` as objects."""
+    fields = ", ".join(f"'{column.strip()}', {column.strip()}" for column in columns.split(","))
+    return f"SELECT json_group_array(json_object({fields})) FROM {source}"
+
+
+def _ranked(kind: str) -> str:
+    """SQL for the rows of a top list that rank within N (a parameter) by plays or by minutes."""
+    view, label, key = TOPS[kind]
+    ranks = ", ".join(
+        f"row_number() OVER (ORDER BY {order_by}, {label}, {key}) AS {order}"
+        for order, order_by in ORDERS.items()
+    )
+    source = (
+        f"(SELECT {TOP_COLUMNS[kind]}, {ranks} FROM {{{view}}}) "
+        f"WHERE {' OR '.join(f'{order} <= ?' for order in ORDERS)}"
+    )
+    return _json_rows(f"{TOP_COLUMNS[kind]}, {', '.join(ORDERS)}", source)
+
+
+# Each section is one JSON value; all come from one statement over the period's plays.
+SECTIONS: dict[str, str] = {
+    "summary": _json_rows("plays, ms_played, tracks, artists, albums, days", "{listening_summary}"),
+    "per_day": _json_rows("day, plays, ms_played", "{listening_per_day}"),
+    "per_week": _json_rows("week_start, plays, ms_played", "{listening_per_week}"),
+    "weekday_hour": _json_rows("weekday, hour, plays, ms_played", "{listening_by_weekday_hour}"),
+    "streaks": _json_rows("first_day, last_day, days", "{listening_streaks}"),
+    **{kind: _ranked(kind) for kind in TOPS},
+}
 
 
 class ReportQueries:
@@ -55,129 +87,120 @@ class ReportQueries:
         self.connection = connection
         self.views = views
         self.period = period
-        where, self.params = period.plays_where()
-        self.with_period = views.with_clause(where)
-        self.with_all = views.with_clause()
+        self.names = {view: views.name(view) for view in VIEW_NAMES}
+        self.where, self.where_params = period.plays_where()
+        [self.utc_range] = self.rows(
+            "SELECT min(played_at) AS first, max(played_at) AS last FROM {plays}",
+            self.where_params,
+            views.with_clause(self.where),
+        )
 
-    def rows(self, sql: str, params: tuple[t.Any, ...] = (), *, whole_history: bool = False) -> list:
-        """Run `sql` (views named in braces) over the period's plays, or over all of them."""
-        names = {view: self.views.name(view) for view in VIEW_NAMES}
-        prefix, bound = (self.with_all, ()) if whole_history else (self.with_period, self.params)
-        return _rows(self.connection, prefix + sql.format(**names), bound + params)
+    def rows(self, sql: str, params: tuple[t.Any, ...], with_clause: str) -> list[dict[str, t.Any]]:
+        """Run `sql` (views named in braces) after `with_clause`, which defines the views."""
+        return _rows(self.connection, with_clause + sql.format(**self.names), params)
+
+    def sections(self, top_n: int) -> dict[str, t.Any]:
+        """Return every section of SECTIONS, computed in local time in one statement."""
+        now = dt.datetime.now(dt.timezone.utc)
+        first, last = (self.utc_range[end] for end in ("first", "last"))
+        changes = offset_changes(
+            self.period.timezone,
+            parse_utc(first) if first else now,
+            parse_utc(last) if last else now,
+        )
+        local, local_params = local_time_sql("played_at", changes)
+        with_clause = self.views.with_clause(self.where, played_at=local, materialized=True)
+        sql = "\nUNION ALL ".join(f"SELECT '{name}', ({body})" for name, body in SECTIONS.items())
+        # Parameters in text order: the local time, the period, then each top list's N.
+        params = local_params + self.where_params + (top_n,) * len(ORDERS) * len(TOPS)
+        rows = _rows(self.connection, with_clause + sql.format(**self.names), params)
+        return {name: json.loads(value) for name, value in (row.values() for row in rows)}
+
+    def local(self, utc: str | None) -> str | None:
+        """Return a UTC instant as local `YYYY-MM-DD HH:MM`."""
+        return self.period.local(utc).strftime(LOCAL_MINUTE) if utc else None
 
 
-def tops(queries: ReportQueries, top_n: int) -> dict[str, dict[str, list[dict[str, t.Any]]]]:
-    """Return the top `top_n` tracks, artists and albums, by plays and by minutes."""
-    result: dict[str, dict[str, list[dict[str, t.Any]]]] = {}
-    for kind, (view, label, key) in TOPS.items():
-        result[kind] = {
-            order: queries.rows(
-                f"SELECT {TOP_COLUMNS[kind]} FROM {{{view}}} "
-                f"ORDER BY {order_by}, {label}, {key} LIMIT ?",
-                (top_n,),
-            )
-            for order, order_by in ORDERS.items()
-        }
-    return result
+def tops(rows: list[dict[str, t.Any]], top_n: int) -> dict[str, list[dict[str, t.Any]]]:
+    """Split the ranked rows of a top list into the top N by plays and by minutes."""
+    return {
+        order: [
+            {name: value for name, value in row.items() if name not in ORDERS}
+            for row in sorted(rows, key=lambda row, order=order: row[order])
+            if row[order] <= top_n
+        ]
+        for order in ORDERS
+    }
 
 
-def _week_start(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
+def listening_over_time(sections: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Return plays per local day and week, the weekday x hour heatmap and the streaks.
 
-
-def listening_over_time(plays: list[tuple[dt.datetime, int]]) -> dict[str, t.Any]:
-    """Bucket local play times into days, weeks (from Monday) and weekday × hour.
-
-    Returns per_day and per_week rows `[date, plays, ms_played]`, and the heatmap
-    as 7 × 24 matrices (Monday first, hours 0-23) of plays and of ms_played.
+    per_day and per_week rows are `[date, plays, ms_played]` (weeks start on Monday);
+    the heatmap is two 7 x 24 matrices (Monday first, hours 0-23).
     """
-    per_day: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
-    per_week: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
-    heat_plays = [[0] * 24 for _ in range(7)]
-    heat_ms = [[0] * 24 for _ in range(7)]
-    for moment, ms_played in plays:
-        day = moment.date()
-        for bucket in (per_day[day], per_week[_week_start(day)]):
-            bucket[0] += 1
-            bucket[1] += ms_played
-        heat_plays[day.weekday()][moment.hour] += 1
-        heat_ms[day.weekday()][moment.hour] += ms_played
-    return {
-        "per_day": [[day.isoformat(), *per_day[day]] for day in sorted(per_day)],
-        "per_week": [[week.isoformat(), *per_week[week]] for week in sorted(per_week)],
-        "weekday_hour": {"plays": heat_plays, "ms_played": heat_ms},
+    result: dict[str, t.Any] = {
+        name: sorted(list(row.values()) for row in sections[name])
+        for name in ("per_day", "per_week")
     }
-
-
-def streaks(days: list[dt.date]) -> dict[str, t.Any]:
-    """Return runs of consecutive listening days: the longest ones and the latest one."""
-    runs: list[dict[str, t.Any]] = []
-    for day in sorted(set(days)):
-        if runs and day - dt.date.fromisoformat(runs[-1]["last_day"]) == dt.timedelta(days=1):
-            runs[-1]["last_day"] = day.isoformat()
-            runs[-1]["days"] += 1
-        else:
-            runs.append({"first_day": day.isoformat(), "last_day": day.isoformat(), "days": 1})
-    longest = sorted(runs, key=lambda run: (-run["days"], _negated(run["last_day"])))
-    return {
-        "longest": longest[:STREAKS_LISTED],
-        "latest": runs[-1] if runs else None,
-    }
-
-
-def _negated(iso_day: str) -> int:
-    """Sort key putting later days first."""
-    return -dt.date.fromisoformat(iso_day).toordinal()
+    heatmap = {"plays": [[0] * 24 for _ in range(7)], "ms_played": [[0] * 24 for _ in range(7)]}
+    for cell in sections["weekday_hour"]:
+        for measure, matrix in heatmap.items():
+            matrix[cell["weekday"]][cell["hour"]] = cell[measure]
+    result["weekday_hour"] = heatmap
+    # Longest first, and among equals the latest first, as the view orders them.
+    by_end = sorted(sections["streaks"], key=lambda run: run["last_day"], reverse=True)
+    longest = sorted(by_end, key=lambda run: run["days"], reverse=True)
+    result["streaks"] = {"longest": longest[:STREAKS_LISTED], "latest": next(iter(by_end), None)}
+    return result
 
 
 def new_artists(queries: ReportQueries) -> list[dict[str, t.Any]]:
     """Return, per local month of the period, the artists first heard then (ever)."""
     months: dict[str, dict[str, t.Any]] = {}
+    where, params = queries.period.plays_where("first_played_at")
     discoveries = queries.rows(
         "SELECT artist_name, first_played_at FROM {artist_discoveries} "
-        "ORDER BY first_played_at, artist_key",
-        whole_history=True,
+        f"{'WHERE ' + where if where else ''} ORDER BY first_played_at, artist_key",
+        params,
+        queries.views.with_clause(),
     )
     for row in discoveries:
-        first = parse_utc(row["first_played_at"])
-        if not queries.period.contains(first):
-            continue
-        month = first.astimezone(queries.period.timezone).strftime("%Y-%m")
+        month = queries.period.local(row["first_played_at"]).strftime("%Y-%m")
         entry = months.setdefault(month, {"month": month, "count": 0, "first_names": []})
         entry["count"] += 1
         if len(entry["first_names"]) < NEW_ARTIST_NAMES:
             entry["first_names"].append(row["artist_name"])
-    return [months[month] for month in sorted(months)]
+    return list(months.values())
 
 
-def listening_gaps(connection: t.Any, table_prefix: str, period: Period) -> list[dict[str, t.Any]]:
+def listening_gaps(queries: ReportQueries, table_prefix: str) -> list[dict[str, t.Any]]:
     """Return the gaps the tap reported that touch the period, oldest first.
 
     Plays between `bookmark` (the newest play already stored) and
     `oldest_returned_played_at` (the oldest play Spotify still listed) may be lost.
     """
-    table = read_table(connection, table_prefix + LISTENING_GAPS)
+    table = read_table(queries.connection, table_prefix + LISTENING_GAPS)
     if table is None:
         return []
     names = ("detected_at", "bookmark", "oldest_returned_played_at")
     columns = ", ".join(
         f"{normalized_instant(table.column_expression(name))} AS {name}" for name in names
     )
+    rows = _rows(
+        queries.connection,
+        f"SELECT {columns} FROM {quote_identifier(table.name)} ORDER BY bookmark, detected_at",
+    )
+    since, until = queries.period.since, queries.period.until
     gaps = []
-    for row in _rows(connection, f"SELECT {columns} FROM {quote_identifier(table.name)}"):
-        start, end = (parse_utc(row[n]) if row[n] else None for n in names[1:])
-        if (end is not None and period.since is not None and end < period.since) or (
-            start is not None and period.until is not None and start >= period.until
-        ):
+    for row in rows:
+        start, end = (parse_utc(row[name]) if row[name] else None for name in names[1:])
+        if (end and since and end < since) or (start and until and start >= until):
             continue
-        gap = {name: _local(period, row[name]) for name in names}
+        gap = {name: queries.local(row[name]) for name in names}
         gap["hours"] = round((end - start).total_seconds() / 3600, 1) if start and end else None
         gaps.append(gap)
-    return sorted(gaps, key=lambda gap: (gap["bookmark"] or "", gap["detected_at"] or ""))
-
-
-def _local(period: Period, text: str | None) -> str | None:
-    return period.local(text).strftime(LOCAL_MINUTE) if text else None
+    return gaps
 
 
 def build_report(
@@ -185,34 +208,21 @@ def build_report(
 ) -> dict[str, t.Any]:
     """Return every figure the HTML report shows, as JSON-ready data."""
     queries = ReportQueries(connection, views, period)
-    [summary] = queries.rows(
-        "SELECT plays, ms_played, tracks, artists, albums, first_played_at, last_played_at "
-        "FROM {listening_summary}"
-    )
-    plays = [
-        (period.local(row["played_at"]), row["ms_played"])
-        for row in queries.rows("SELECT played_at, ms_played FROM {plays} ORDER BY played_at")
-    ]
-    over_time = listening_over_time(plays)
-    days = [moment.date() for moment, _ in plays]
+    sections = queries.sections(top_n)
+    [summary] = sections["summary"]
     return {
         "timezone": period.timezone.key,
         "since": period.since.isoformat() if period.since else None,
         "until": period.until.isoformat() if period.until else None,
         "top_n": top_n,
         "totals": {
-            "plays": summary["plays"],
+            **summary,
             "ms_played": summary["ms_played"] or 0,
-            "tracks": summary["tracks"],
-            "artists": summary["artists"],
-            "albums": summary["albums"],
-            "days": len(set(days)),
-            "first_play": _local(period, summary["first_played_at"]),
-            "last_play": _local(period, summary["last_played_at"]),
+            "first_play": queries.local(queries.utc_range["first"]),
+            "last_play": queries.local(queries.utc_range["last"]),
         },
-        "top": tops(queries, top_n),
-        **over_time,
-        "streaks": streaks(days),
+        "top": {kind: tops(sections[kind], top_n) for kind in TOPS},
+        **listening_over_time(sections),
         "new_artists": new_artists(queries),
-        "gaps": listening_gaps(connection, table_prefix, period),
+        "gaps": listening_gaps(queries, table_prefix),
     }

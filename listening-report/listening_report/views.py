@@ -8,15 +8,18 @@ then name, then key, so every order is stable.
 
 from __future__ import annotations
 
+import contextlib
 import typing as t
 from dataclasses import dataclass
 
-from listening_report.layout import LayoutError, quote_identifier
+from listening_report.layout import PLAYS_COLUMNS, LayoutError, quote_identifier
 
 
 def _names(json_array: str) -> str:
     """SQL joining the `name` of each object in a JSON array, in credit order."""
-    return f"(SELECT group_concat(json_extract(value, '$.name'), ', ') FROM json_each({json_array}))"
+    return (
+        f"(SELECT group_concat(json_extract(value, '$.name'), ', ') FROM json_each({json_array}))"
+    )
 
 
 def _totals(count: str = "count(*)") -> str:
@@ -154,22 +157,40 @@ class Views:
         """Return the quoted, prefixed name of `view`."""
         return quote_identifier(self.prefix + view)
 
-    def definitions(self, plays_where: str = "") -> list[tuple[str, str]]:
+    def definitions(self, plays_where: str = "", played_at: str = "") -> list[tuple[str, str]]:
         """Return (quoted name, SELECT) for each view, in dependency order.
 
-        `plays_where` (e.g. `played_at >= ?`) restricts the plays every view sees.
+        `plays_where` (e.g. `played_at >= ?`) restricts the plays every view sees;
+        `played_at` replaces their time (e.g. by local time), so that days, weeks
+        and hours are bucketed in another time zone than UTC.
         """
         plays = self.plays_select
         if plays_where:
             plays = f"SELECT * FROM (\n{plays}\n) WHERE {plays_where}"
+        if played_at:
+            others = ", ".join(PLAYS_COLUMNS[1:])
+            # LIMIT -1 keeps SQLite from inlining the subquery, which would compute the
+            # normalized played_at again for each mention of it in `played_at`.
+            plays = f"SELECT {played_at} AS played_at, {others} FROM (\n{plays}\nLIMIT -1)"
         names = {view: self.name(view) for view in VIEW_NAMES}
         return [(names["plays"], plays)] + [
             (names[view], body.format(**names)) for view, body in BODIES.items()
         ]
 
-    def with_clause(self, plays_where: str = "") -> str:
-        """Return a WITH clause defining every view, so a query works without them."""
-        ctes = ",\n".join(f"{name} AS (\n{body}\n)" for name, body in self.definitions(plays_where))
+    def with_clause(
+        self, plays_where: str = "", played_at: str = "", *, materialized: bool = False
+    ) -> str:
+        """Return a WITH clause defining every view, so a query works without them.
+
+        With `materialized`, `plays` is computed once for the whole statement, which
+        pays off when one statement reads several views.
+        """
+        definitions = self.definitions(plays_where, played_at)
+        hint = " MATERIALIZED" if materialized else ""
+        ctes = ",\n".join(
+            f"{name} AS{hint if i == 0 else ''} (\n{body}\n)"
+            for i, (name, body) in enumerate(definitions)
+        )
         return f"WITH {ctes}\n"
 
     def create(self, connection: t.Any) -> list[str]:
@@ -194,6 +215,8 @@ class Views:
                 connection.execute(f"CREATE VIEW {name} AS\n{body}")
             connection.execute("COMMIT")
         except Exception:
-            connection.rollback()
+            # A refused write can leave the server's stream unusable; the first error is the news.
+            with contextlib.suppress(Exception):
+                connection.rollback()
             raise
         return wanted

@@ -12,7 +12,7 @@ import pytest
 # Test modules import their helpers from this folder (pytest runs with --import-mode=importlib).
 sys.path.insert(0, str(Path(__file__).parent))
 
-from reportkit import BIN, DATA_FILES, Database, Run, load_singer  # noqa: E402
+from reportkit import BIN, DATA_FILES, Database, Run, load_singer
 
 
 @pytest.fixture

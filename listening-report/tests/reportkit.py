@@ -4,12 +4,13 @@ into the real `target-turso` CLI, and runs of the real `listening-report` CLI.""
 from __future__ import annotations
 
 import json
-import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from listening_report.html import read_data
 
 DATA_FILES = Path(__file__).parent / "data_files"
@@ -33,7 +34,10 @@ class Database:
 
     def env(self) -> dict[str, str]:
         """The report's settings, as Meltano passes them (environment variables)."""
-        env = {"LISTENING_REPORT_DATABASE_URL": self.url, "LISTENING_REPORT_TABLE_PREFIX": self.prefix}
+        env = {
+            "LISTENING_REPORT_DATABASE_URL": self.url,
+            "LISTENING_REPORT_TABLE_PREFIX": self.prefix,
+        }
         if self.token:
             env["LISTENING_REPORT_AUTH_TOKEN"] = self.token
         return env
@@ -83,3 +87,47 @@ class Run:
         return data
 
 
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",  # tests run as root
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # Without these Chromium calls home at start; this machine has no network.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # And the page itself may reach nothing: every host name fails to resolve.
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--enable-logging=stderr",
+    "--v=0",
+]
+
+
+@dataclass
+class BrowserRun:
+    """What headless Chromium printed for a page."""
+
+    stdout: str
+    console: list[str]
+
+
+def chromium(page: Path, profile: Path, *args: str) -> BrowserRun:
+    """Open `page` in Debian's headless Chromium with a fresh profile.
+
+    `console` holds every console message the page produced (`INFO:CONSOLE` lines).
+    """
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Chromium is missing: apt-get install -y chromium (Debian's package)")
+    profile.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args, page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    console = [line for line in result.stderr.splitlines() if ":INFO:CONSOLE" in line]
+    return BrowserRun(result.stdout, console)

@@ -43,42 +43,49 @@ VIEWS = [
 MORNING = "spotify:track:morning"
 DEMO = "spotify:local:Home+Tapes:Garage+Demos:Demo+1:120"
 
+
+def utc(text: str) -> str:
+    """'04-02 09:00' -> '2024-04-02T09:00:00.000Z', as the views spell instants."""
+    return f"2024-{text[:5]}T{text[6:]}:00.000Z"
+
+
+# fmt: off
 # rank, uri, name (latest), artists, album, plays, ms_played, minutes, last played
 TOP_TRACKS = [
-    (1, MORNING, "Morning (2024 Remaster)", "Aurora Lane", "First Light",
-     4, 800_000, 13.3, "2024-04-02T09:00:00.000Z"),
-    (2, "spotify:track:strings", "Strings", "Basil Quartet", "Quartet Live",
-     2, 1_200_000, 20.0, "2024-02-10T10:00:00.000Z"),
-    (3, "spotify:track:evening", "Evening", "Aurora Lane, Dune Echo", "First Light",
-     2, 480_000, 8.0, "2024-02-04T23:10:00.000Z"),
-    (4, "spotify:track:embers", "Embers", "Cinder, Dune Echo", "Ash",
-     1, 660_000, 11.0, "2024-01-31T12:00:00.000Z"),
+    (1, MORNING, "Morning (2024 Remaster)", "Aurora Lane", "First Light", 4, 800_000, 13.3,
+     utc("04-02 09:00")),
+    (2, "spotify:track:strings", "Strings", "Basil Quartet", "Quartet Live", 2, 1_200_000, 20.0,
+     utc("02-10 10:00")),
+    (3, "spotify:track:evening", "Evening", "Aurora Lane, Dune Echo", "First Light", 2, 480_000,
+     8.0, utc("02-04 23:10")),
+    (4, "spotify:track:embers", "Embers", "Cinder, Dune Echo", "Ash", 1, 660_000, 11.0,
+     utc("01-31 12:00")),
     # A tie shares the rank; the name breaks it for the order.
-    (5, DEMO, "Demo 1", "Home Tapes", "Garage Demos", 1, 120_000, 2.0, "2024-01-31T23:30:00.000Z"),
-    (5, "spotify:track:morning2", "Morning", "Cinder", "Ash",
-     1, 120_000, 2.0, "2024-02-03T18:00:00.000Z"),
-]  # fmt: skip
+    (5, DEMO, "Demo 1", "Home Tapes", "Garage Demos", 1, 120_000, 2.0, utc("01-31 23:30")),
+    (5, "spotify:track:morning2", "Morning", "Cinder", "Ash", 1, 120_000, 2.0, utc("02-03 18:00")),
+]
 
 # Every credited artist gets the play: Dune Echo is credited on Evening and Embers.
 # rank, key, name, plays, ms_played, minutes, distinct tracks, last played
 TOP_ARTISTS = [
-    (1, "spotify:artist:aurora", "Aurora Lane", 6, 1_280_000, 21.3, 2, "2024-04-02T09:00:00.000Z"),
-    (2, "spotify:artist:dune", "Dune Echo", 3, 1_140_000, 19.0, 2, "2024-02-04T23:10:00.000Z"),
-    (3, "spotify:artist:basil", "Basil Quartet", 2, 1_200_000, 20.0, 1, "2024-02-10T10:00:00.000Z"),
-    (4, "spotify:artist:cinder", "Cinder", 2, 780_000, 13.0, 2, "2024-02-03T18:00:00.000Z"),
+    (1, "spotify:artist:aurora", "Aurora Lane", 6, 1_280_000, 21.3, 2, utc("04-02 09:00")),
+    (2, "spotify:artist:dune", "Dune Echo", 3, 1_140_000, 19.0, 2, utc("02-04 23:10")),
+    (3, "spotify:artist:basil", "Basil Quartet", 2, 1_200_000, 20.0, 1, utc("02-10 10:00")),
+    (4, "spotify:artist:cinder", "Cinder", 2, 780_000, 13.0, 2, utc("02-03 18:00")),
     # A local file's artist has no URI: keyed on the name.
-    (5, "Home Tapes", "Home Tapes", 1, 120_000, 2.0, 1, "2024-01-31T23:30:00.000Z"),
+    (5, "Home Tapes", "Home Tapes", 1, 120_000, 2.0, 1, utc("01-31 23:30")),
 ]
 
 # rank, key, name, album artists, plays, ms_played, minutes, distinct tracks, last played
 TOP_ALBUMS = [
-    (1, "spotify:album:firstlight", "First Light", "Aurora Lane",
-     6, 1_280_000, 21.3, 2, "2024-04-02T09:00:00.000Z"),
-    (2, "spotify:album:quartet", "Quartet Live", "Basil Quartet",
-     2, 1_200_000, 20.0, 1, "2024-02-10T10:00:00.000Z"),
-    (3, "spotify:album:ash", "Ash", "Cinder", 2, 780_000, 13.0, 2, "2024-02-03T18:00:00.000Z"),
-    (4, "Garage Demos", "Garage Demos", "Home Tapes", 1, 120_000, 2.0, 1, "2024-01-31T23:30:00.000Z"),
-]  # fmt: skip
+    (1, "spotify:album:firstlight", "First Light", "Aurora Lane", 6, 1_280_000, 21.3, 2,
+     utc("04-02 09:00")),
+    (2, "spotify:album:quartet", "Quartet Live", "Basil Quartet", 2, 1_200_000, 20.0, 1,
+     utc("02-10 10:00")),
+    (3, "spotify:album:ash", "Ash", "Cinder", 2, 780_000, 13.0, 2, utc("02-03 18:00")),
+    # A local file's album has no URI either.
+    (4, "Garage Demos", "Garage Demos", "Home Tapes", 1, 120_000, 2.0, 1, utc("01-31 23:30")),
+]
 
 ARTIST_DISCOVERIES = [
     ("spotify:artist:aurora", "Aurora Lane", "2024-01-29T07:00:00.000Z", "Morning"),
@@ -133,6 +140,8 @@ SUMMARY = [
     (11, 3_380_000, 56.3, 6, 5, 4, 8, "2024-01-29T07:00:00.000Z", "2024-04-02T09:00:00.000Z"),
 ]
 
+# fmt: on
+
 
 def assert_known_views(database: Database) -> None:
     """Every view of the known history, exactly."""
@@ -150,14 +159,22 @@ def assert_known_views(database: Database) -> None:
     assert select("listening_streaks") == STREAKS
     assert select("listening_summary") == SUMMARY
     plays = database.query(
-        f'SELECT played_at, source, track_key, track_id, track_name, album_key, ms_played, is_local '
-        f'FROM "{p}plays" WHERE track_name LIKE ? ORDER BY played_at',
+        "SELECT played_at, source, track_key, track_id, track_name, album_key, ms_played, "
+        f'is_local FROM "{p}plays" WHERE track_name LIKE ? ORDER BY played_at',
         ("Demo%",),
     )
     assert plays == [
-        ("2024-01-31T23:30:00.000Z", "recently_played", DEMO, None, "Demo 1", "Garage Demos",
-         120_000, 1),
-    ]  # fmt: skip
+        (
+            "2024-01-31T23:30:00.000Z",
+            "recently_played",
+            DEMO,
+            None,
+            "Demo 1",
+            "Garage Demos",
+            120_000,
+            1,
+        ),
+    ]
     credits = database.query(
         f'SELECT artist_key, artist_name, credit_position FROM "{p}play_artists" '
         "WHERE played_at = ? ORDER BY credit_position",
@@ -170,9 +187,7 @@ def assert_known_views(database: Database) -> None:
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_views_give_exact_figures_in_every_layout_the_target_writes(
-    layout, tmp_path, run_report
-):
+def test_views_give_exact_figures_in_every_layout_the_target_writes(layout, tmp_path, run_report):
     database = Database(str(tmp_path / "plays.db"))
     load_singer(database, DATA_FILES / "known_history.singer", tmp_path, **LAYOUTS[layout])
 

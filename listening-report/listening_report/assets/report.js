@@ -69,19 +69,20 @@
     return { el, body };
   }
 
-  function niceMax(value) {
-    if (value <= 0) return 1;
-    const step = Math.pow(10, Math.floor(Math.log10(value)));
-    for (const factor of [1, 2, 2.5, 5, 10]) if (factor * step >= value) return factor * step;
-    return 10 * step;
+  // The top of a y axis with 4 steps of 1, 2, 2.5 or 5 × 10^k (whole steps for counts).
+  function axisMax(value, whole) {
+    const rough = Math.max(value / 4, whole ? 1 : 1e-9);
+    const power = Math.pow(10, Math.floor(Math.log10(rough)));
+    const factors = whole && power === 1 ? [1, 2, 5, 10] : [1, 2, 2.5, 5, 10];
+    return 4 * factors.find((f) => f * power >= rough) * power;
   }
 
   // A bar chart over consecutive slots; `bars[i]` is {value, title} or null (nothing there).
   // `ticks` are [slot, label] pairs for the x axis; `bands` are [fromSlot, toSlot, title].
-  function barChart(width, bars, ticks, unit, bands) {
+  function barChart(width, bars, ticks, unit, bands, whole) {
     const height = 230, left = 46, bottom = 24, top = 8;
     const plotW = width - left - 6, plotH = height - top - bottom;
-    const max = niceMax(Math.max(0, ...bars.map((b) => (b ? b.value : 0))));
+    const max = axisMax(Math.max(0, ...bars.map((b) => (b ? b.value : 0))), whole);
     const slot = plotW / Math.max(1, bars.length);
     const svg = s("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", class: "bars", "aria-label": unit });
     const grid = s("g", { class: "grid" });
@@ -97,12 +98,12 @@
       svg.append(s("rect", { class: "gap-band", x: left + from * slot, y: top,
         width: Math.max(2, (to - from + 1) * slot), height: plotH }, s("title", {}, title)));
     }
-    const gap = slot > 4 ? Math.min(2, slot * 0.2) : 0;
+    const barW = Math.min(48, Math.max(0.8, slot > 4 ? slot - Math.min(2, slot * 0.2) : slot));
     bars.forEach((bar, i) => {
       if (!bar || bar.value <= 0) return;
       const barH = Math.max(1, (plotH * bar.value) / max);
-      svg.append(s("rect", { class: "bar", x: left + i * slot + gap / 2, y: top + plotH - barH,
-        width: Math.max(0.8, slot - gap), height: barH, rx: Math.min(2, slot / 4) },
+      svg.append(s("rect", { class: "bar", x: left + i * slot + (slot - barW) / 2, y: top + plotH - barH,
+        width: barW, height: barH, rx: Math.min(3, barW / 4) },
       s("title", {}, bar.title)));
     });
     const axis = s("g", { class: "axis" });
@@ -206,7 +207,7 @@
         return [Math.floor((from - first) / stepDays), Math.floor((to - first) / stepDays),
           `Possible gap: ${gap.bookmark || "?"} → ${gap.oldest_returned_played_at || "?"}`];
       }).filter(([from, to]) => to >= 0 && from < bars.length);
-      body.replaceChildren(bars.length ? barChart(width, bars, ticks, state.metric, bands) : empty());
+      body.replaceChildren(bars.length ? barChart(width, bars, ticks, state.metric, bands, state.metric === "plays") : empty());
     }
     el.querySelector(".toggles").append(
       toggle([["day", "Day"], ["week", "Week"]], state.step, (v) => { state.step = v; draw(); }),
@@ -310,7 +311,7 @@
       body.append(empty("No new artists in this period."));
       return el;
     }
-    pending.push(() => body.append(barChart(widthOf(body), bars, ticks, "new artists", [])));
+    pending.push(() => body.append(barChart(widthOf(body), bars, ticks, "new artists", [], true)));
     const [y0, m0] = months[0].month.split("-").map(Number);
     const index = (month) => { const [y, m] = month.split("-").map(Number); return (y - y0) * 12 + (m - m0); };
     const bars = new Array(index(months[months.length - 1].month) + 1).fill(null);

@@ -1,0 +1,89 @@
+"""The report as a person sees it: opened offline in headless Chromium (Debian's package)."""
+
+from __future__ import annotations
+
+import struct
+from collections import Counter
+from html.parser import HTMLParser
+
+from reportkit import chromium
+
+
+class Elements(HTMLParser):
+    """Counts elements per CSS class and collects the visible text of a DOM dump."""
+
+    def __init__(self, dom: str) -> None:
+        super().__init__()
+        self.classes: Counter[str] = Counter()
+        self.root: dict[str, str | None] = {}
+        self.text: list[str] = []
+        self.feed(dom)
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "html":
+            self.root = attributes
+        for name in (attributes.get("class") or "").split():
+            self.classes[name] += 1
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_report_renders_every_chart_offline_without_console_errors(
+    known_history, run_report, tmp_path
+):
+    report = run_report(known_history, "--timezone", "Europe/Berlin")
+    assert report.returncode == 0, report.stderr
+
+    browser = chromium(report.output, tmp_path / "profile", "--dump-dom")
+
+    assert browser.console == []
+    dom = Elements(browser.stdout)
+    assert dom.root.get("data-rendered") == "done"
+    # 7 Berlin days with plays (the default view for 64 days) + 2 months of new artists.
+    assert dom.classes["bar"] == 7 + 2
+    assert dom.classes["gap-band"] == 2
+    assert dom.classes["cell"] == 7 * 24
+    assert dom.classes["top"] == 3
+    text = "".join(dom.text)
+    for shown in (
+        "Morning (2024 Remaster)",
+        "Aurora Lane, Dune Echo · First Light",
+        "Garage Demos",
+        "2024-02-03 19:00",
+        "times in Europe/Berlin",
+    ):
+        assert shown in text
+
+
+def test_screenshot_of_the_report_is_saved(known_history, run_report, tmp_path):
+    report = run_report(known_history, "--timezone", "Europe/Berlin")
+    screenshot = tmp_path / "report.png"
+
+    browser = chromium(
+        report.output, tmp_path / "profile", f"--screenshot={screenshot}", "--window-size=1280,2000"
+    )
+
+    assert browser.console == []
+    png = screenshot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", png[16:24]) == (1280, 2000)
+    print(f"screenshot: {screenshot}")
+
+
+def test_hostile_names_are_shown_as_text_and_run_no_script(tmp_path, run_report):
+    from reportkit import DATA_FILES, Database, load_singer
+
+    database = Database(str(tmp_path / "hostile.db"))
+    load_singer(database, DATA_FILES / "hostile_names.singer", tmp_path)
+    report = run_report(database)
+    assert report.returncode == 0, report.stderr
+
+    browser = chromium(report.output, tmp_path / "profile", "--dump-dom")
+
+    assert browser.console == []
+    dom = Elements(browser.stdout)
+    assert dom.root.get("data-rendered") == "done"
+    assert dom.root.get("data-pwned") is None
+    assert "</script><script>document.documentElement.dataset.pwned=1</script>" in "".join(dom.text)

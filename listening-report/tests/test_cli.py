@@ -1,0 +1,122 @@
+"""The command line as Meltano drives it: settings from LISTENING_REPORT_* variables,
+clear one-line errors that name the setting to fix, and no secret in any output."""
+
+from __future__ import annotations
+
+from reportkit import DATA_FILES, Database, load_singer
+from testkit.sqld import free_port
+
+
+def assert_clear_error(result, *fragments: str) -> None:
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("Error: ")
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr
+
+
+def test_a_missing_database_file_is_named_and_not_created(tmp_path, run_report):
+    missing = tmp_path / "nowhere.db"
+
+    result = run_report(Database(str(missing)))
+
+    assert_clear_error(result, f"No database file at '{missing}'", "LISTENING_REPORT_DATABASE_URL")
+    assert not missing.exists()
+    assert not result.output.exists()
+
+
+def test_a_database_without_plays_table_points_at_the_table_prefix(known_history, run_report):
+    result = run_report(Database(known_history.url, prefix="spotify_"))
+
+    assert_clear_error(
+        result, "The database has no table 'spotify_recently_played'", "table prefix"
+    )
+
+
+def test_a_rejected_token_names_the_setting_but_never_the_token(
+    sqld_jwt, unique_prefix, run_report
+):
+    wrong = sqld_jwt.make_token() + "x"
+
+    result = run_report(Database(sqld_jwt.url, token=wrong, prefix=unique_prefix))
+
+    assert_clear_error(result, "rejected the `auth_token` setting")
+    assert wrong not in result.stderr + result.stdout
+
+
+def test_an_unreachable_server_names_the_database_url_setting(run_report):
+    url = f"http://127.0.0.1:{free_port()}"
+
+    result = run_report(Database(url))
+
+    assert_clear_error(result, f"Could not reach the database at {url}", "`database_url`")
+
+
+def test_a_read_only_token_can_write_the_report_without_views(
+    sqld_jwt, unique_prefix, tmp_path, run_report
+):
+    database = Database(sqld_jwt.url, token=sqld_jwt.make_token(), prefix=unique_prefix)
+    load_singer(database, DATA_FILES / "known_history.singer", tmp_path)
+    read_only = Database(sqld_jwt.url, token=sqld_jwt.make_token({"a": "ro"}), prefix=unique_prefix)
+
+    refused = run_report(read_only)
+    allowed = run_report(read_only, LISTENING_REPORT_VIEWS="false")
+
+    assert_clear_error(refused, "Could not create the views", "--no-views")
+    assert allowed.returncode == 0, allowed.stderr
+    assert allowed.data()["totals"]["plays"] == 11
+
+
+def test_bad_option_values_name_the_option(known_history, run_report):
+    zone = run_report(known_history, LISTENING_REPORT_TIMEZONE="Mars/Olympus")
+    since = run_report(known_history, "--since", "2024-02-30")
+    order = run_report(known_history, "--since", "2024-03-01", "--until", "2024-02-01")
+    top = run_report(known_history, "--top", "0")
+
+    assert zone.returncode == since.returncode == order.returncode == top.returncode == 2
+    assert "Invalid value for --timezone: unknown time zone 'Mars/Olympus'" in zone.stderr
+    assert "Invalid value for --since: '2024-02-30' is not a date" in since.stderr
+    assert "--since must come before --until" in order.stderr
+    assert "Invalid value for '--top'" in top.stderr
+
+
+def test_options_on_the_command_line_override_the_environment(known_history, run_report):
+    result = run_report(known_history, "--top", "1", LISTENING_REPORT_TOP="5")
+
+    assert result.returncode == 0, result.stderr
+    assert result.data()["top_n"] == 1
+    assert [row["track_name"] for row in result.data()["top"]["tracks"]["by_plays"]] == [
+        "Morning (2024 Remaster)"
+    ]
+
+
+def test_the_run_says_what_it_did(known_history, run_report):
+    result = run_report(known_history)
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("Created or replaced 13 views: plays, play_artists, top_tracks,")
+    assert lines[1].startswith(f"Wrote {result.output} (")
+    assert lines[1].endswith("11 plays from 2024-01-29 07:00 to 2024-04-02 09:00")
+
+
+def test_about_prints_every_setting_as_a_markdown_table(run_report, tmp_path):
+    result = run_report(Database(str(tmp_path / "unused.db")), "--about")
+
+    assert result.returncode == 0, result.stderr
+    rows = result.stdout.splitlines()
+    assert rows[0] == "| Setting | Env var | Default | Description |"
+    assert [row.split(" | ")[1] for row in rows[2:]] == [
+        f"`LISTENING_REPORT_{name}`"
+        for name in (
+            "DATABASE_URL",
+            "AUTH_TOKEN",
+            "TABLE_PREFIX",
+            "OUTPUT",
+            "SINCE",
+            "UNTIL",
+            "TOP",
+            "TIMEZONE",
+            "VIEWS",
+        )
+    ]
