@@ -12,7 +12,6 @@ import time
 import pytest
 from meltano.core.state_store import StateBackend
 from meltano.core.state_store.base import MeltanoState, StateIDLockedError
-
 from target_turso.state_backend import LibSQLStateStoreManager, database_url_from_uri
 
 
