@@ -132,8 +132,13 @@ def _object_ref(kind: str, spotify_id: str | None) -> dict[str, t.Any]:
     }
 
 
-def _catalogue_track(rng: random.Random, *, local: bool) -> dict[str, t.Any]:
-    """A TrackObject as a Development Mode app sees it since February 2026."""
+def _catalogue_track(
+    rng: random.Random, *, local: bool, artist_ids: dict[str, str]
+) -> dict[str, t.Any]:
+    """A TrackObject as a Development Mode app sees it since February 2026.
+
+    ``artist_ids`` gives each artist name one id across the catalogue, as on Spotify.
+    """
     artist_name = rng.choice(_ARTISTS)
     name = rng.choice(_WORDS)
     album_name = f"{rng.choice(_WORDS)} ({rng.randint(1990, 2026)})"
@@ -158,7 +163,8 @@ def _catalogue_track(rng: random.Random, *, local: bool) -> dict[str, t.Any]:
             },
         }
     else:
-        artist = {**_object_ref("artist", _spotify_id(rng)), "name": artist_name}
+        artist_id = artist_ids.setdefault(artist_name, _spotify_id(rng))
+        artist = {**_object_ref("artist", artist_id), "name": artist_name}
         year = rng.randint(1970, 2026)
         precision = rng.choice(["day", "day", "month", "year"])
         release = {
@@ -194,7 +200,10 @@ def _catalogue_track(rng: random.Random, *, local: bool) -> dict[str, t.Any]:
     featured = (
         []
         if local or rng.random() < 0.7
-        else [{**_object_ref("artist", _spotify_id(rng)), "name": rng.choice(_ARTISTS)}]
+        else [
+            {**_object_ref("artist", artist_ids.setdefault(name, _spotify_id(rng))), "name": name}
+            for name in [rng.choice([a for a in _ARTISTS if a != artist_name])]
+        ]
     )
     return {
         **track,
@@ -324,7 +333,10 @@ class SpotifyServer:
         self.user_registered = True
         self.authorize_decision = "agree"  # or "deny": what the simulated user clicks
         self.requests: list[LoggedRequest] = []
-        self._tracks = [_catalogue_track(self._rng, local=i % 9 == 4) for i in range(36)]
+        artist_ids: dict[str, str] = {}
+        self._tracks = [
+            _catalogue_track(self._rng, local=i % 9 == 4, artist_ids=artist_ids) for i in range(36)
+        ]
         self._plays: list[tuple[int, dict[str, t.Any]]] = []  # (played_at ms, PlayHistoryObject)
         self._next_slot = start
         self._refresh: dict[str, _RefreshGrant] = {}
