@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TextIO
 
 SCHEMA_SOURCE = Path(__file__).parents[1] / "tests" / "data_files" / "known_history.singer"
-HOUR_WEIGHTS = [1, 0.5, 0.3, 0.2, 0.2, 0.3, 1, 3, 5, 4, 3, 3, 4, 4, 4, 4, 5, 6, 6, 6, 7, 7, 5, 3]
+# By UTC hour, for a listener in Central Europe: quiet nights, commute, evenings.
+HOUR_WEIGHTS = [0, 0, 0, 0, 0.1, 0.5, 3, 5, 4, 3, 3, 4, 4, 4, 4, 5, 6, 6, 6, 7, 6, 3, 0, 0]
 SYLLABLES = ["lo", "ra", "ne", "vi", "sol", "mar", "ka", "ten", "dor", "el", "sun", "mi", "zo"]
 
 
@@ -106,9 +107,11 @@ def plays(count: int, seed: int = 7, start: dt.date = dt.date(2023, 1, 2)) -> li
     # Artist i is first heard on day `debut[i]`: most early on, a trickle later.
     debut = [int(days * (i / len(weights)) ** 1.6) for i in range(len(weights))]
     result: list[dict] = []
-    day = start
+    day = idle_until = start
     while len(result) < count:
-        idle = rng.random() < 0.08
+        if rng.random() < 0.01:  # now and then a week without music
+            idle_until = day + dt.timedelta(days=rng.randint(3, 10))
+        idle = day < idle_until or rng.random() < 0.1
         weekend = day.weekday() >= 5
         n = 0 if idle else max(1, int(rng.gauss(per_day * (1.25 if weekend else 0.95), 25)))
         hours = rng.choices(range(24), weights=HOUR_WEIGHTS, k=min(n, count - len(result)))

@@ -198,7 +198,7 @@ def listening_gaps(queries: ReportQueries, table_prefix: str) -> list[dict[str, 
         if (end and since and end < since) or (start and until and start >= until):
             continue
         gap = {name: queries.local(row[name]) for name in names}
-        gap["hours"] = round((end - start).total_seconds() / 3600, 1) if start and end else None
+        gap["minutes"] = round((end - start).total_seconds() / 60) if start and end else None
         gaps.append(gap)
     return gaps
 

@@ -104,6 +104,14 @@ CHROMIUM_FLAGS = [
 ]
 
 
+def chromium_executable() -> str:
+    """Debian's Chromium; the tests fail (not skip) without it, as CI must install it."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Chromium is missing: apt-get install -y chromium (Debian's package)")
+    return executable
+
+
 @dataclass
 class BrowserRun:
     """What headless Chromium printed for a page."""
@@ -117,9 +125,7 @@ def chromium(page: Path, profile: Path, *args: str) -> BrowserRun:
 
     `console` holds every console message the page produced (`INFO:CONSOLE` lines).
     """
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Chromium is missing: apt-get install -y chromium (Debian's package)")
+    executable = chromium_executable()
     profile.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
         [executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args, page.as_uri()],

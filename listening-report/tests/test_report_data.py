@@ -56,12 +56,12 @@ def streak(first, last, days):
     return {"first_day": first, "last_day": last, "days": days}
 
 
-def gap(detected, bookmark, oldest, hours):
+def gap(detected, bookmark, oldest, minutes):
     return {
         "detected_at": detected,
         "bookmark": bookmark,
         "oldest_returned_played_at": oldest,
-        "hours": hours,
+        "minutes": minutes,
     }
 
 
@@ -162,8 +162,8 @@ EXPECTED_UTC = {
         },
     ],
     "gaps": [
-        gap("2024-02-10 10:05", "2024-02-03 18:00", "2024-02-04 23:10", 29.2),
-        gap("2024-04-02 09:10", "2024-02-10 10:00", "2024-04-02 09:00", 1247.0),
+        gap("2024-02-10 10:05", "2024-02-03 18:00", "2024-02-04 23:10", 29 * 60 + 10),
+        gap("2024-04-02 09:10", "2024-02-10 10:00", "2024-04-02 09:00", (52 * 24 - 1) * 60),
     ],
 }
 
@@ -223,8 +223,8 @@ EXPECTED_BERLIN = {
         {"month": "2024-02", "count": 1, "first_names": ["Home Tapes"]},
     ],
     "gaps": [
-        gap("2024-02-10 11:05", "2024-02-03 19:00", "2024-02-05 00:10", 29.2),
-        gap("2024-04-02 11:10", "2024-02-10 11:00", "2024-04-02 11:00", 1247.0),
+        gap("2024-02-10 11:05", "2024-02-03 19:00", "2024-02-05 00:10", 29 * 60 + 10),
+        gap("2024-04-02 11:10", "2024-02-10 11:00", "2024-04-02 11:00", (52 * 24 - 1) * 60),
     ],
 }
 
@@ -299,7 +299,7 @@ def test_date_range_and_top_n_restrict_every_figure(known_history, run_report):
         },
         # Only Home Tapes is new: the others were first heard before the period.
         "new_artists": [{"month": "2024-02", "count": 1, "first_names": ["Home Tapes"]}],
-        "gaps": [gap("2024-02-10 11:05", "2024-02-03 19:00", "2024-02-05 00:10", 29.2)],
+        "gaps": [gap("2024-02-10 11:05", "2024-02-03 19:00", "2024-02-05 00:10", 29 * 60 + 10)],
     }
 
 

@@ -3,6 +3,7 @@
 (function () {
   "use strict";
 
+  const started = performance.now();
   const data = JSON.parse(document.getElementById("report-data").textContent);
   const root = document.getElementById("report");
   const SVG = "http://www.w3.org/2000/svg";
@@ -35,6 +36,8 @@
   const fmtMinutes = (ms) => count.format(Math.round(minutes(ms))) + " min";
   const fmtPlays = (n) => count.format(n) + (n === 1 ? " play" : " plays");
   const fmtHours = (ms) => decimal.format(ms / 3600000);
+  const fmtDuration = (mins) => (mins >= 2880 ? decimal.format(mins / 1440) + " days"
+    : mins >= 60 ? decimal.format(mins / 60) + " h" : count.format(mins) + " min");
   const plural = (n, word) => count.format(n) + " " + word + (n === 1 ? "" : "s");
   const dayNumber = (iso) => Date.UTC(+iso.slice(0, 4), +iso.slice(5, 7) - 1, +iso.slice(8, 10)) / DAY_MS;
   const isoDay = (n) => new Date(n * DAY_MS).toISOString().slice(0, 10);
@@ -150,7 +153,7 @@
       card(count.format(t.artists), "artists"),
       card(count.format(t.albums), "albums"),
       card(count.format(t.days), "days with music"),
-      card(longest ? plural(longest.days, "day") : "–", "longest streak",
+      card(longest ? count.format(longest.days) : "–", longest && longest.days === 1 ? "day in the longest streak" : "days in the longest streak",
         longest ? `${longest.first_day} → ${longest.last_day}` : null));
   }
 
@@ -247,30 +250,32 @@
     return el;
   }
 
+  const shade = (share) => (share ? `rgba(30, 215, 96, ${(0.12 + 0.88 * Math.sqrt(share)).toFixed(3)})` : "#1f232c");
+  const hourLabel = (hour) => String(hour).padStart(2, "0") + ":00";
+
   function heatmap() {
-    const { el, body } = panel("When you listen", `Hour of day × weekday, ${data.timezone}.`);
+    const { el, body } = panel("When you listen", `Hour of day × weekday, ${data.timezone}; the darker, the less.`);
     function draw(metric) {
       const matrix = data.weekday_hour[metric];
       const max = Math.max(0, ...matrix.flat());
       const left = 40, top = 4, gap = 3;
-      const cell = Math.max(12, Math.floor((widthOf(body) - left) / 24));
-      const svg = s("svg", { viewBox: `0 0 ${left + 24 * cell} ${top + 7 * cell + 22}`, class: "heatmap", role: "img" });
+      const cellW = Math.max(12, Math.floor((widthOf(body) - left) / 24)), cellH = Math.min(cellW, 30);
+      const svg = s("svg", { viewBox: `0 0 ${left + 24 * cellW} ${top + 7 * cellH + 22}`, class: "heatmap", role: "img",
+        "aria-label": "listening by weekday and hour" });
       matrix.forEach((hours, day) => {
-        const label = s("text", { x: left - 8, y: top + day * cell + cell / 2 + 4, "text-anchor": "end" });
+        const label = s("text", { x: left - 8, y: top + day * cellH + cellH / 2 + 4, "text-anchor": "end" });
         label.textContent = WEEKDAYS[day];
         svg.append(label);
         hours.forEach((value, hour) => {
-          const share = max ? value / max : 0;
-          const ms = data.weekday_hour.ms_played[day][hour];
-          const plays = data.weekday_hour.plays[day][hour];
-          svg.append(s("rect", { class: "cell", x: left + hour * cell, y: top + day * cell, width: cell - gap,
-            height: cell - gap, rx: 4, fill: share ? `rgba(30, 215, 96, ${0.12 + 0.88 * Math.sqrt(share)})` : "#1f232c" },
-          s("title", {}, `${WEEKDAYS[day]} ${String(hour).padStart(2, "0")}:00–${String(hour).padStart(2, "0")}:59: ${fmtPlays(plays)}, ${fmtMinutes(ms)}`)));
+          const ms = data.weekday_hour.ms_played[day][hour], plays = data.weekday_hour.plays[day][hour];
+          svg.append(s("rect", { class: "cell", x: left + hour * cellW, y: top + day * cellH, width: cellW - gap,
+            height: cellH - gap, rx: 4, fill: shade(max ? value / max : 0) },
+          s("title", {}, `${WEEKDAYS[day]} ${hourLabel(hour)}–${String(hour).padStart(2, "0")}:59: ${fmtPlays(plays)}, ${fmtMinutes(ms)}`)));
         });
       });
-      for (let hour = 0; hour < 24; hour += 3) {
-        const label = s("text", { x: left + hour * cell + (cell - gap) / 2, y: top + 7 * cell + 14, "text-anchor": "middle" });
-        label.textContent = String(hour).padStart(2, "0") + ":00";
+      for (let hour = 0; hour < 24; hour += cellW >= 40 ? 2 : 3) {
+        const label = s("text", { x: left + hour * cellW + (cellW - gap) / 2, y: top + 7 * cellH + 14, "text-anchor": "middle" });
+        label.textContent = hourLabel(hour);
         svg.append(label);
       }
       body.replaceChildren(data.totals.plays ? svg : empty());
@@ -338,12 +343,12 @@
     }
     const table = h("table", {}, h("thead", {}, h("tr", {},
       h("th", { text: "Detected" }), h("th", { text: "Last stored play" }),
-      h("th", { text: "Oldest play Spotify returned" }), h("th", { class: "num", text: "Hours" }))));
+      h("th", { text: "Oldest play Spotify returned" }), h("th", { class: "num", text: "Span" }))));
     const rows = h("tbody");
     for (const gap of data.gaps) {
       rows.append(h("tr", {}, h("td", { text: gap.detected_at || "–" }), h("td", { text: gap.bookmark || "–" }),
         h("td", { text: gap.oldest_returned_played_at || "–" }),
-        h("td", { class: "num", text: gap.hours == null ? "–" : decimal.format(gap.hours) })));
+        h("td", { class: "num", text: gap.minutes == null ? "–" : fmtDuration(gap.minutes) })));
     }
     table.append(rows);
     body.append(table);
@@ -363,9 +368,11 @@
     cards(),
     overTime(),
     h("div", { class: "row3" }, topPanel("tracks"), topPanel("artists"), topPanel("albums")),
-    h("div", { class: "row2" }, heatmap(), streaks()),
-    h("div", { class: "row2" }, newArtists(), gaps()),
+    heatmap(),
+    h("div", { class: "row2" }, streaks(), newArtists()),
+    gaps(),
     footer());
   for (const draw of pending) draw();
+  document.documentElement.dataset.renderMs = String(Math.round(performance.now() - started));
   document.documentElement.dataset.rendered = "done";
 })();
