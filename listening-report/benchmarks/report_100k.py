@@ -23,28 +23,16 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))  # reportkit: Chromium as the tests run it
 sys.path.insert(0, str(HERE.parents[1] / "tests"))  # the repo's testkit (sqld)
 
 import history  # noqa: E402
+import reportkit  # noqa: E402
 from target_turso.connection import connect  # noqa: E402
 from testkit.sqld import SqldServer  # noqa: E402
 
 BIN = Path(sys.executable).parent
 RUNS = 3
-CHROMIUM = [
-    "chromium",
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-    "--enable-logging=stderr",
-    "--v=0",
-]
 
 
 def median_seconds(action) -> float:
@@ -84,16 +72,11 @@ def report(url: str, output: Path) -> None:
 
 
 def chromium(page: Path, profile: Path, *args: str) -> str:
-    result = subprocess.run(
-        [*CHROMIUM, f"--user-data-dir={profile}", *args, page.as_uri()],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    console = [line for line in result.stderr.splitlines() if ":INFO:CONSOLE" in line]
-    if console:
-        raise SystemExit(f"console messages from {page}: {console}")
-    return result.stdout
+    """Open `page` as the tests do; stop on any console message."""
+    run = reportkit.chromium(page, profile, *args)
+    if run.console:
+        raise SystemExit(f"console messages from {page}: {run.console}")
+    return run.stdout
 
 
 def main() -> None:
@@ -131,7 +114,13 @@ def main() -> None:
         raise SystemExit("the report did not finish rendering")
     script_ms = int(re.search(r'data-render-ms="(\d+)"', dom).group(1))
     if args.screenshot:
-        chromium(page, profile, f"--screenshot={args.screenshot}", "--window-size=1280,2300")
+        chromium(
+            page,
+            profile,
+            f"--screenshot={args.screenshot}",
+            "--window-size=1280,2420",
+            "--hide-scrollbars",
+        )
 
     print(
         f"{args.plays:,} plays, median of {RUNS} runs, {sys.platform}, {time.strftime('%Y-%m-%d')}"

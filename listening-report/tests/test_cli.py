@@ -3,6 +3,8 @@ clear one-line errors that name the setting to fix, and no secret in any output.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from reportkit import DATA_FILES, Database, load_singer
 from testkit.sqld import free_port
 
@@ -120,3 +122,23 @@ def test_about_prints_every_setting_as_a_markdown_table(run_report, tmp_path):
             "VIEWS",
         )
     ]
+
+
+def test_empty_settings_mean_the_defaults_as_meltano_passes_unset_references(
+    known_history, tmp_path, run_report
+):
+    # meltano.yml maps database_url to $TARGET_TURSO_DATABASE_URL: unset, it arrives empty.
+    (tmp_path / "turso.db").write_bytes(Path(known_history.url).read_bytes())
+
+    result = run_report(
+        known_history,
+        LISTENING_REPORT_DATABASE_URL="",
+        LISTENING_REPORT_TABLE_PREFIX="",
+        LISTENING_REPORT_TOP="",
+        LISTENING_REPORT_TIMEZONE="",
+        LISTENING_REPORT_VIEWS="",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert (result.data()["top_n"], result.data()["timezone"]) == (10, "UTC")
+    assert result.data()["totals"]["plays"] == 11
