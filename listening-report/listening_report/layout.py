@@ -52,8 +52,11 @@ def table_columns(connection: t.Any, table: str) -> frozenset[str]:
 
 
 def normalized_instant(expression: str) -> str:
-    """Return SQL turning an ISO 8601 date-time (any offset, any precision) into UTC text."""
-    return f"strftime('{PLAYED_AT_FORMAT}', {expression})"
+    """Return SQL turning an RFC 3339 date-time (any offset, any precision) into UTC text.
+
+    upper() because RFC 3339 allows a lowercase `t` and `z`, which SQLite does not read.
+    """
+    return f"strftime('{PLAYED_AT_FORMAT}', upper({expression}))"
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,11 @@ def recently_played_select(table: Table) -> str:
         "is_local": col("track.is_local"),
     }
     select = ",\n  ".join(f"{expression} AS {name}" for name, expression in columns.items())
-    return f"SELECT\n  {select}\nFROM {quote_identifier(table.name)}"
+    # A play whose time SQLite cannot read has no day, week or hour: it is left out.
+    return (
+        f"SELECT\n  {select}\nFROM {quote_identifier(table.name)}\n"
+        f"WHERE {columns['played_at']} IS NOT NULL"
+    )
 
 
 def plays_select(connection: t.Any, table_prefix: str = "") -> str:

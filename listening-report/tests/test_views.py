@@ -243,3 +243,18 @@ def test_a_table_where_a_view_goes_is_reported_not_dropped(known_history, run_re
     assert "has a table named 'top_tracks' where the report wants a view" in result.stderr
     assert "Traceback" not in result.stderr
     assert known_history.query("SELECT count(*) FROM sqlite_master WHERE type = 'view'") == [(0,)]
+
+
+def test_played_at_with_any_offset_or_precision_becomes_utc_with_milliseconds(tmp_path, run_report):
+    database = Database(str(tmp_path / "formats.db"))
+    load_singer(database, DATA_FILES / "played_at_formats.singer", tmp_path)
+
+    result = run_report(database)
+
+    assert result.returncode == 0, result.stderr
+    assert database.query('SELECT played_at FROM "plays" ORDER BY played_at') == [
+        ("2024-05-01T06:30:00.000Z",),  # 12:00:00+05:30
+        ("2024-05-01T08:00:00.250Z",),  # lowercase t and z
+        ("2024-05-01T09:00:00.123Z",),  # nanoseconds
+        ("2024-05-01T13:00:00.000Z",),  # 10:00:00-03:00
+    ]
