@@ -202,7 +202,14 @@ def main(
     finally:
         connection.close()
     page = html.render(data)
-    html.write(page, output)
+    try:
+        html.write(page, output)
+    except OSError as error:
+        msg = (
+            f"Could not write the report to {output} ({error.strerror}): "
+            f"set --output ({ENV_PREFIX}OUTPUT) to a writable file."
+        )
+        raise click.ClickException(msg) from None
     totals = data["totals"]
     click.echo(
         f"Wrote {output} ({len(page.encode()) / 1024:.0f} KiB): {totals['plays']} plays"

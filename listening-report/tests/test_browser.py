@@ -62,13 +62,17 @@ def test_screenshot_of_the_report_is_saved(known_history, run_report, tmp_path):
     screenshot = tmp_path / "report.png"
 
     browser = chromium(
-        report.output, tmp_path / "profile", f"--screenshot={screenshot}", "--window-size=1280,2000"
+        report.output,
+        tmp_path / "profile",
+        f"--screenshot={screenshot}",
+        "--window-size=1280,2420",
+        "--hide-scrollbars",
     )
 
     assert browser.console == []
     png = screenshot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    assert struct.unpack(">II", png[16:24]) == (1280, 2000)
+    assert struct.unpack(">II", png[16:24]) == (1280, 2420)
     print(f"screenshot: {screenshot}")
 
 

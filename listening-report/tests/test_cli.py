@@ -11,7 +11,7 @@ from testkit.sqld import free_port
 
 def assert_clear_error(result, *fragments: str) -> None:
     assert result.returncode == 1, result.stderr
-    assert result.stderr.startswith("Error: ")
+    assert result.stderr.splitlines()[-1].startswith("Error: ")
     assert "Traceback" not in result.stderr
     for fragment in fragments:
         assert fragment in result.stderr
@@ -142,3 +142,14 @@ def test_empty_settings_mean_the_defaults_as_meltano_passes_unset_references(
     assert result.returncode == 0, result.stderr
     assert (result.data()["top_n"], result.data()["timezone"]) == (10, "UTC")
     assert result.data()["totals"]["plays"] == 11
+
+
+def test_an_output_path_that_cannot_be_written_names_the_setting(
+    known_history, tmp_path, run_report
+):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+
+    result = run_report(known_history, LISTENING_REPORT_OUTPUT=str(blocker / "report.html"))
+
+    assert_clear_error(result, f"Could not write the report to {blocker / 'report.html'}", "OUTPUT")
