@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,9 +41,18 @@ def run_report(tmp_path: Path):
     return run
 
 
+@pytest.fixture(scope="session")
+def known_history_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/data_files/known_history.singer loaded once by target-turso (nested layout)."""
+    folder = tmp_path_factory.mktemp("known-history")
+    database = Database(str(folder / "plays.db"))
+    load_singer(database, DATA_FILES / "known_history.singer", folder)
+    return Path(database.url)
+
+
 @pytest.fixture
-def known_history(tmp_path: Path) -> Database:
-    """A local file holding tests/data_files/known_history.singer, nested layout."""
-    database = Database(str(tmp_path / "plays.db"))
-    load_singer(database, DATA_FILES / "known_history.singer", tmp_path)
-    return database
+def known_history(known_history_file: Path, tmp_path: Path) -> Database:
+    """A fresh copy of the known history in a local file, for this test alone."""
+    copy = tmp_path / "plays.db"
+    shutil.copyfile(known_history_file, copy)
+    return Database(str(copy))
