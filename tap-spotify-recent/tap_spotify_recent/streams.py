@@ -1,4 +1,4 @@
-"""The listening-history streams: plays from recently-played, and the gaps between runs."""
+"""The listening-history streams: recently-played, the gaps between runs, the data export."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import typing as t
 from urllib.parse import parse_qs
 
 from singer_sdk import Stream
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseHATEOASPaginator
 
 from tap_spotify_recent.client import SpotifyStream
@@ -16,7 +17,7 @@ from tap_spotify_recent.incremental import (
     select_plays,
 )
 from tap_spotify_recent.instants import parse_instant, utc_now_text
-from tap_spotify_recent.schemas import LISTENING_GAP, PLAY_HISTORY
+from tap_spotify_recent.schemas import LISTENING_GAP, PLAY_HISTORY, streaming_history_schema
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
@@ -24,6 +25,7 @@ if t.TYPE_CHECKING:
     from urllib.parse import ParseResult
 
     import requests
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context, Record
 
 GAP_ADVICE = (
@@ -152,3 +154,52 @@ class ListeningGapsStream(Stream):
         """The gap the parent stream detected."""
         if context:
             yield dict(context)
+
+
+class StreamingHistoryStream(Stream):
+    """One record per play of the Spotify data export at ``history_path`` (an import).
+
+    No replication key: an export is imported whole, and the key makes a re-import rewrite
+    the same rows. The state remembers which files were imported (see ``importer``).
+    """
+
+    name = "streaming_history"
+    primary_keys: t.ClassVar[list[str]] = ["play_id"]
+    # Records are built with their schema's exact types (history.py checks every value), so the
+    # SDK's per-property conformance, half of a large import's time, has nothing to do.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    def __init__(self, tap: Tap) -> None:
+        keep = bool(tap.config.get("history_keep_personal_fields"))
+        super().__init__(tap, schema=streaming_history_schema(personal_fields=keep))
+
+    @property
+    def selected(self) -> bool:
+        """Selected in the catalog, and given an export.
+
+        Without ``history_path`` the stream writes nothing, not even its SCHEMA, so the
+        scheduled sync pays nothing for it.
+        """
+        return bool(self.config.get("history_path")) and super().selected
+
+    @selected.setter
+    def selected(self, value: bool | None) -> None:
+        Stream.selected.fset(self, value)  # type: ignore[attr-defined]
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        """Never: a new table version would make targets delete the plays of earlier imports."""
+        return False
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """The export's plays, each once; files imported before and unchanged are skipped."""
+        from tap_spotify_recent.importer import HistoryImporter
+
+        importer = HistoryImporter(
+            self.config["history_path"],
+            keep_personal_fields=bool(self.config.get("history_keep_personal_fields")),
+            skip_malformed=bool(self.config.get("history_skip_malformed")),
+            state=self.get_context_state(context),
+            logger=self.logger,
+        )
+        yield from importer.records()

@@ -15,7 +15,7 @@ if t.TYPE_CHECKING:
 
 
 class TapSpotifyRecent(Tap):
-    """Singer tap for your Spotify listening history (recently played tracks)."""
+    """Singer tap for your Spotify listening history: recently played, and your data export."""
 
     name = "tap-spotify-recent"
 
@@ -93,6 +93,36 @@ class TapSpotifyRecent(Tap):
                 "an error, and the next run catches up."
             ),
         ),
+        th.Property(
+            "history_path",
+            th.StringType,
+            description=(
+                "Your Spotify data export, to import into the streaming_history stream: the "
+                "zip as downloaded, the folder it unzips to (zips inside are read too), or "
+                "one JSON file. Reads Extended streaming history (Streaming_History_Audio_*, "
+                "Streaming_History_Video_*, endsong_*) and Account data (StreamingHistory*). "
+                "Unset: streaming_history emits nothing."
+            ),
+        ),
+        th.Property(
+            "history_keep_personal_fields",
+            th.BooleanType,
+            default=False,
+            description=(
+                "Keep ip_addr, user_agent_decrypted, conn_country and username in "
+                "streaming_history records; they are dropped by default."
+            ),
+        ),
+        th.Property(
+            "history_skip_malformed",
+            th.BooleanType,
+            default=False,
+            description=(
+                "Import the rest of the export past a malformed entry, logging each one "
+                "skipped with its file and index. By default the import stops at the first "
+                "one and names it."
+            ),
+        ),
     ).to_dict()
 
     def discover_streams(self) -> list[Stream]:
@@ -100,9 +130,14 @@ class TapSpotifyRecent(Tap):
         from tap_spotify_recent.streams import (
             ListeningGapsStream,
             RecentlyPlayedStream,
+            StreamingHistoryStream,
         )
 
-        return [RecentlyPlayedStream(self), ListeningGapsStream(self)]
+        return [
+            RecentlyPlayedStream(self),
+            ListeningGapsStream(self),
+            StreamingHistoryStream(self),
+        ]
 
     def sync_all(self) -> None:
         """Warn about an expiring refresh token, then sync."""
