@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import decimal
 import json
+import sys
 import typing as t
 from collections import Counter
 
+import msgspec
 from singer_sdk.io_base import SingerReader
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.singerlib.json import deserialize_json
@@ -14,6 +17,7 @@ from target_turso.connection import DatabaseConnectionError
 from target_turso.connector import DatabaseWriteError
 
 _SNIPPET = 80
+_DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
 
 # What each message type must carry, and the JSON type of each field.
 _REQUIRED: dict[str, dict[str, type | tuple[type, ...]]] = {
@@ -30,9 +34,19 @@ _JSON_NAMES = {str: "a string", dict: "an object", list: "an array", int: "an in
 _NOT_ABOUT_THE_LINE = (DatabaseConnectionError, DatabaseWriteError)
 
 
-def _snippet(line: str) -> str:
-    text = line.strip()
+def _snippet(line: str | bytes) -> str:
+    text = (line.decode(errors="replace") if isinstance(line, bytes) else line).strip()
     return text if len(text) <= _SNIPPET else f"{text[:_SNIPPET]}..."
+
+
+def _is_plain_record(message: t.Any) -> bool:
+    """The common case, checked quickly: a RECORD with a stream name and an object."""
+    return (
+        type(message) is dict
+        and message.get("type") == "RECORD"
+        and type(message.get("stream")) is str
+        and type(message.get("record")) is dict
+    )
 
 
 def check_message(message: t.Any) -> None:
@@ -77,13 +91,16 @@ class NumberedSingerReader(SingerReader):
     ) -> t.Counter[str]:
         """Dispatch each input line to the callback for its message type."""
         stats: t.Counter[str] = Counter()
-        for number, line in enumerate(file_input or self.default_input, start=1):
-            if not line.strip():
+        # Standard input is read as bytes: msgspec parses UTF-8 bytes directly.
+        lines = file_input or sys.stdin.buffer
+        for number, line in enumerate(lines, start=1):
+            if line.isspace() or not line:
                 continue
             self._current_message = line
             try:
                 message = self.deserialize_json(line)
-                check_message(message)
+                if not _is_plain_record(message):
+                    check_message(message)
                 kind = message["type"]
                 if callback := callbacks.get(kind):
                     callback(message)
@@ -97,8 +114,17 @@ class NumberedSingerReader(SingerReader):
             stats[kind] += 1
         return stats
 
-    def deserialize_json(self, line: str) -> dict:
-        """Parse one line (floats as exact Decimals), with a short, precise error."""
+    def deserialize_json(self, line: str | bytes) -> dict:
+        """Parse one line, numbers exact (floats as Decimal), with a short, precise error.
+
+        msgspec parses about twice as fast as the stdlib; what it refuses (e.g.
+        NaN, lone surrogates) gets the SDK's lenient stdlib parser, whose error
+        message locates the problem.
+        """
+        try:
+            return _DECODER.decode(line)
+        except msgspec.DecodeError:
+            pass
         try:
             return deserialize_json(line)
         except json.JSONDecodeError as error:

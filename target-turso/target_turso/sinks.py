@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 from functools import cached_property
 
-import fastjsonschema
+import jsonschema_rs
 from singer_sdk.exceptions import InvalidRecord, MissingKeyPropertiesError
 from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator, JSONSchemaValidator
@@ -31,24 +31,25 @@ if t.TYPE_CHECKING:
 APPEND_ONLY, UPSERT, OVERWRITE = "append-only", "upsert", "overwrite"
 
 
-class FastJSONSchemaValidator(BaseJSONSchemaValidator):
-    """Record validation with fastjsonschema (several times faster than jsonschema).
+class RustJSONSchemaValidator(BaseJSONSchemaValidator):
+    """Record validation with jsonschema-rs (about 3x faster than fastjsonschema here).
 
-    Formats are not checked (as in the SDK's default); date-times are checked
-    when the sink normalises them.
+    Same draft as the SDK (the schema's `$schema`, else 2020-12), formats not
+    checked (as in the SDK; the sink checks date-times when it normalises them),
+    and offline: a `$ref` is never fetched over the network.
     """
 
     def __init__(self, schema: dict[str, t.Any]) -> None:
         super().__init__(schema)
-        self._validate = fastjsonschema.compile(schema, use_default=False, use_formats=False)
+        self._validator = jsonschema_rs.validator_for(schema, validate_formats=False, offline=True)
 
     def validate(self, record: dict[str, t.Any]) -> None:
         """Raise InvalidRecord naming the offending property."""
-        try:
-            self._validate(record)
-        except fastjsonschema.JsonSchemaValueException as error:
-            problem = error.message.removeprefix("data.").replace("data ", "record ", 1)
-            raise InvalidRecord(problem, record) from None
+        if self._validator.is_valid(record):
+            return
+        error = next(iter(self._validator.iter_errors(record)))
+        where = ".".join(str(part) for part in error.instance_path) or "record"
+        raise InvalidRecord(f"{where}: {error.message}", record)
 
 
 def _untyped_slot(slot: int) -> t.Callable[[t.Any], t.Any]:
@@ -96,13 +97,13 @@ class TursoSink(BatchSink):
     # Validation and parsing (run per record, so errors can name the input line)
 
     def get_validator(self) -> BaseJSONSchemaValidator | None:
-        """fastjsonschema, or the SDK's validator for schemas it cannot compile."""
+        """jsonschema-rs, or the SDK's validator for schemas it cannot compile."""
         if not self.validate_schema:
             return None
         try:
-            return FastJSONSchemaValidator(self.schema)
-        except fastjsonschema.JsonSchemaDefinitionException:
-            return JSONSchemaValidator(self.schema)
+            return RustJSONSchemaValidator(self.schema)
+        except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError):
+            return JSONSchemaValidator(self.schema)  # raises the SDK's InvalidJSONSchema
 
     def _validate_and_parse(self, record: dict) -> dict:
         """Validate, then normalise date-times to ISO 8601 text SQLite reads.
@@ -249,7 +250,9 @@ class TursoSink(BatchSink):
             for statement, parameters in self._insert.statements(rows):
                 self.connector.execute(db, statement, parameters)
 
+        sent = self.connector.round_trips
         self.connector.transaction(write, f"{len(rows)} rows to table {self.table_name!r}")
+        self._target.stats.add_batch(len(rows), self.connector.round_trips - sent)
         self._to_widen.clear()
         if overwrite:
             self._target.overwritten.add(self.table_name)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import json
 import re
 import typing as t
 
+import orjson
 import simplejson
 
 INTEGER = "INTEGER"
@@ -111,18 +111,16 @@ def column_type(property_schema: dict[str, t.Any]) -> str:
     return UNTYPED
 
 
-_FAST_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
 def dump_json(value: t.Any) -> str:
     """Serialise an object or array as compact JSON text that `json_extract` reads.
 
-    The stdlib encoder is fastest; values it cannot write (exact Decimals, dates,
-    NaN) go through simplejson, which writes Decimals digit for digit.
+    orjson is several times faster than the stdlib; what it cannot write exactly
+    (Decimals, integers beyond 64 bits) goes through simplejson, which writes
+    Decimals digit for digit.
     """
     try:
-        return _FAST_JSON.encode(value)
-    except (TypeError, ValueError):
+        return orjson.dumps(value).decode()
+    except TypeError:
         return simplejson.dumps(
             value,
             use_decimal=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import sys
 import typing as t
@@ -21,6 +22,28 @@ if t.TYPE_CHECKING:
 
 # Errors a user can act on: reported as one line, without a traceback.
 USER_ERRORS = (DatabaseConnectionError, DatabaseWriteError, SingerReadError, SingerSDKError)
+
+
+@dataclasses.dataclass
+class LoadStats:
+    """What the run wrote; a statement is one HTTP round trip to a remote server."""
+
+    rows: int = 0
+    batches: int = 0
+    statements: int = 0
+
+    def add_batch(self, rows: int, statements: int) -> None:
+        """Count one committed batch."""
+        self.rows += rows
+        self.batches += 1
+        self.statements += statements
+
+    def __str__(self) -> str:
+        per_batch = self.statements / self.batches if self.batches else 0.0
+        return (
+            f"Wrote {self.rows} rows in {self.batches} batches with {self.statements} "
+            f"statements ({per_batch:.1f} round trips per batch)"
+        )
 
 
 class TargetTurso(Target):
@@ -75,6 +98,7 @@ class TargetTurso(Target):
         # One connection, one writer: libSQL serialises writes anyway.
         self.max_parallelism = 1
         self._connector: TursoConnector | None = None
+        self.stats = LoadStats()
         self.overwritten: set[str] = set()
         """Tables already emptied in this run by `overwrite`."""
 
@@ -115,9 +139,7 @@ class TargetTurso(Target):
         """Write everything, emit the last STATE, then close the connection."""
         super().process_endofpipe()
         if self._connector is not None:
-            self.logger.info(
-                "Sent %d statements to %s.", self._connector.round_trips, self._connector.where
-            )
+            self.logger.info("%s to %s.", self.stats, self._connector.where)
             self._connector.close()
 
     @classmethod

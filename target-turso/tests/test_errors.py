@@ -62,7 +62,7 @@ def test_malformed_messages_name_the_line_and_the_problem(tmp_path, cli, singer,
 def test_record_violating_its_schema_names_line_property_and_stream(tmp_path, cli, singer):
     text = singer(SCHEMA, record(1), record("one"))
     result = cli({"database_url": str(tmp_path / "t.db")}, text)
-    assert_clean_failure(result, "Line 3:", "id must be integer", "'items'")
+    assert_clean_failure(result, "Line 3:", 'id: "one" is not of type "integer"', "'items'")
 
 
 def test_invalid_date_time_is_a_validation_error(tmp_path, cli, singer):
