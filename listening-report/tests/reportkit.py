@@ -4,6 +4,7 @@ into the real `target-turso` CLI, and runs of the real `listening-report` CLI.""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -105,8 +106,12 @@ CHROMIUM_FLAGS = [
 
 
 def chromium_executable() -> str:
-    """Debian's Chromium; the tests fail (not skip) without it, as CI must install it."""
-    executable = shutil.which("chromium")
+    """Debian's Chromium (or `$CHROMIUM`, or the Google Chrome GitHub's runners carry).
+
+    The tests fail (not skip) without one, as CI must install it.
+    """
+    candidates = (os.environ.get("CHROMIUM", ""), "chromium", "google-chrome")
+    executable = next(filter(None, map(shutil.which, filter(None, candidates))), None)
     if executable is None:
         pytest.fail("Chromium is missing: apt-get install -y chromium (Debian's package)")
     return executable
