@@ -218,7 +218,8 @@ def _describe(value: t.Any) -> str:
         return "nothing (the field is missing)"
     if value is None:
         return "null"
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    numeric = isinstance(value, Number) and not isinstance(value, bool)
+    text = str(value) if numeric else json.dumps(value, ensure_ascii=False)
     text = text if len(text) <= 40 else text[:39] + "…"
     return f"{text} ({_json_kind(value)})"
 

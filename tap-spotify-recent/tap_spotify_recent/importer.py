@@ -42,7 +42,7 @@ class FileOutcome:
     plays: int = 0
     duplicates: int = 0
     malformed: int = 0
-    complete: bool = True
+    complete: bool = True  # in totals: whether every file could be read to the end
     unknown: set[str] = field(default_factory=set)
 
 
@@ -82,34 +82,52 @@ class HistoryImporter:
         read_now: dict[str, str] = {}
         totals = FileOutcome()
         for file in export.files:
-            digest = file.sha256()
-            if digest in read_now:
-                self.logger.info("Skipped %s: the same content as %s", file.name, read_now[digest])
-                continue
-            read_now[digest] = file.name
-            if self._already_imported(digest):
-                self.logger.info("Skipped %s: imported before, unchanged", file.name)
-                continue
-            outcome = FileOutcome()
-            yield from self._read(file, outcome)
-            self._report(file, outcome)
-            totals.plays += outcome.plays
-            totals.malformed += outcome.malformed
-            if outcome.complete:
-                self.imported[digest] = {
-                    "file": file.name,
-                    "plays": outcome.plays,
-                    "malformed_entries_skipped": outcome.malformed,
-                    "personal_fields": self.keep_personal_fields,
-                    "version": RECORD_VERSION,
-                }
+            try:
+                yield from self._import(file, read_now, totals)
+            except ExportError as exc:
+                if not self.skip_malformed:
+                    raise
+                totals.complete = False
+                self.logger.error("Skipped the rest of a file that cannot be read: %s", exc)
         if totals.malformed:
             self.logger.error(
-                "%d malformed entries of the export were skipped (history_skip_malformed is on); "
-                "each one is logged above with its file and index.",
+                "%d malformed entries of the export were skipped (history_skip_malformed is "
+                "on); each one is logged above with its file and index.",
                 totals.malformed,
             )
+        if not totals.complete:
+            self.logger.error(
+                "Files that cannot be read to the end were skipped from there (logged above); "
+                "they are read again whenever the tap runs with history_path."
+            )
         self.logger.info("Imported %d plays from the Spotify export.", totals.plays)
+
+    def _import(
+        self, file: HistoryFile, read_now: dict[str, str], totals: FileOutcome
+    ) -> Iterator[dict[str, t.Any]]:
+        """The plays of one file, unless it was read before; then remember it as imported."""
+        digest = file.sha256()
+        if digest in read_now:
+            self.logger.info("Skipped %s: the same content as %s", file.name, read_now[digest])
+            return
+        read_now[digest] = file.name
+        if self._already_imported(digest):
+            self.logger.info("Skipped %s: imported before, unchanged", file.name)
+            return
+        outcome = FileOutcome()
+        try:
+            yield from self._read(file, outcome)
+        finally:
+            totals.plays += outcome.plays
+            totals.malformed += outcome.malformed
+        self._report(file, outcome)
+        self.imported[digest] = {
+            "file": file.name,
+            "plays": outcome.plays,
+            "malformed_entries_skipped": outcome.malformed,
+            "personal_fields": self.keep_personal_fields,
+            "version": RECORD_VERSION,
+        }
 
     def _already_imported(self, digest: str) -> bool:
         earlier = self.imported.get(digest)
@@ -121,29 +139,23 @@ class HistoryImporter:
 
     def _read(self, file: HistoryFile, outcome: FileOutcome) -> Iterator[dict[str, t.Any]]:
         kind_hint = file.kind_hint
-        try:
-            for index, entry in file.entries():
-                try:
-                    record = to_record(entry, source_file=file.name, kind_hint=kind_hint)
-                except MalformedEntryError as exc:
-                    self._malformed(f"{file.name}, entry {index} (jq '.[{index}]'): {exc}")
-                    outcome.malformed += 1
-                    continue
-                outcome.unknown |= unknown_fields(entry)
-                if record["play_id"] in self._seen_plays:
-                    outcome.duplicates += 1
-                    continue
-                self._seen_plays.add(record["play_id"])
-                if not self.keep_personal_fields:
-                    for name in PERSONAL_FIELDS:
-                        del record[name]
-                outcome.plays += 1
-                yield record
-        except ExportError as exc:
-            if not self.skip_malformed:
-                raise
-            self.logger.error("Skipped the rest of a file: %s", exc)
-            outcome.complete = False
+        for index, entry in file.entries():
+            try:
+                record = to_record(entry, source_file=file.name, kind_hint=kind_hint)
+            except MalformedEntryError as exc:
+                self._malformed(f"{file.name}, entry {index} (jq '.[{index}]'): {exc}")
+                outcome.malformed += 1
+                continue
+            outcome.unknown |= unknown_fields(entry)
+            if record["play_id"] in self._seen_plays:
+                outcome.duplicates += 1
+                continue
+            self._seen_plays.add(record["play_id"])
+            if not self.keep_personal_fields:
+                for name in PERSONAL_FIELDS:
+                    del record[name]
+            outcome.plays += 1
+            yield record
 
     def _malformed(self, problem: str) -> None:
         if not self.skip_malformed:
@@ -162,8 +174,6 @@ class HistoryImporter:
             details.append(f"{outcome.duplicates} exact duplicates of plays already read")
         if outcome.malformed:
             details.append(f"{outcome.malformed} malformed entries skipped")
-        if not outcome.complete:
-            details.append("the rest of the file could not be read")
         self.logger.info("Read %s: %s", file.name, ", ".join(details))
         if outcome.unknown:
             self.logger.info(

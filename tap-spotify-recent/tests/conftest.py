@@ -16,6 +16,8 @@ import pytest
 from tap_spotify_recent.tap import TapSpotifyRecent
 
 TAP = shutil.which("tap-spotify-recent", path=str(Path(sys.executable).parent))
+#: Settings for runs that only import an export: no Spotify request is made.
+OFFLINE = {"client_id": "unused", "client_secret": "unused", "refresh_token": "unused"}
 
 
 @dataclass
@@ -33,6 +35,9 @@ class Run:
         for message in self.messages:
             if message["type"] == "RECORD":
                 self.records.setdefault(message["stream"], []).append(message["record"])
+
+    def history(self) -> list[dict]:
+        return self.records.get("streaming_history", [])
 
     def played_at(self) -> list[str]:
         return [record["played_at"] for record in self.records.get("recently_played", [])]
@@ -92,5 +97,25 @@ def run_cli(tmp_path, tap_executable):
         )
         messages = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
         return Run(messages, done.stdout, done.stderr, done.returncode)
+
+    return run
+
+
+def only_streaming_history(config: dict) -> dict:
+    """A catalog of the tap with only ``streaming_history`` selected."""
+    catalog = TapSpotifyRecent(config=config).catalog_dict
+    for entry in catalog["streams"]:
+        stream_level = next(m for m in entry["metadata"] if m["breadcrumb"] == [])
+        stream_level["metadata"]["selected"] = entry["tap_stream_id"] == "streaming_history"
+    return catalog
+
+
+@pytest.fixture
+def import_history(sync_tap):
+    """Import an export in this process, with only ``streaming_history`` selected."""
+
+    def run(history_path: str | Path, state: dict | None = None, **settings) -> Run:
+        config = {**OFFLINE, "history_path": str(history_path), **settings}
+        return sync_tap(config, state=state, catalog=only_streaming_history(config))
 
     return run
