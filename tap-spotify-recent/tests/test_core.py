@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from singer_sdk.testing import get_tap_test_class
 from tap_spotify_recent.tap import TapSpotifyRecent
@@ -9,14 +11,16 @@ from testkit.spotify import SpotifyServer
 
 # The SDK builds the test class at import, so the server binds its port now and serves from
 # the class fixture below. 60 plays and a bookmark behind the 50 served give every stream
-# records, the gap included; the seeded plays hold local files and unicode names.
+# records, the gap included; the seeded plays hold local files and unicode names. The fixture
+# exports give streaming_history records of both formats.
 SERVER = SpotifyServer(seed=3)
 SERVER.add_plays(60)
 OLD_BOOKMARK = SERVER.plays[55]["played_at"]
+EXPORTS = Path(__file__).parent / "data_files" / "exports"
 
 _StandardTests = get_tap_test_class(
     TapSpotifyRecent,
-    config=SERVER.tap_config(),
+    config=SERVER.tap_config(history_path=str(EXPORTS)),
     state={
         "bookmarks": {
             "recently_played": {
