@@ -170,7 +170,7 @@ def _add_zip_members(path: Path, prefix: str, files: list[HistoryFile], ignored:
     except _READ_ERRORS as exc:
         raise _unreadable(str(path), exc) from None
     for member in sorted(members, key=_natural_order):
-        if is_history_file(member) and not member.startswith("__MACOSX/"):
+        if is_history_file(member):
             files.append(HistoryFile(prefix + member, partial(_open_member, path, member)))
         else:
             ignored.append(prefix + member)

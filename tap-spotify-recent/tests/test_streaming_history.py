@@ -68,6 +68,35 @@ def play(**fields: object) -> dict:
     return {**dict.fromkeys(COLUMNS), **fields}
 
 
+def from_audio_0(**fields: object) -> dict:
+    """A record of the first Audio file: what its rows share, then ``fields``."""
+    shared = {
+        "reason_start": "trackdone",
+        "reason_end": "trackdone",
+        "platform": "ios",
+        "shuffle": False,
+        "skipped": False,
+        "offline": False,
+        "incognito_mode": False,
+        "source_format": "extended",
+        "source_file": AUDIO_0,
+    }
+    return play(**{**shared, **fields})
+
+
+def from_account_data(ended_at: str, ms_played: int, file: str, kind: str, **names: str) -> dict:
+    """An Account data record: the creator's then the item's name, all else but time null."""
+    return play(
+        play_id=key("account_data", ended_at, ms_played, *names.values()),
+        ended_at=ended_at,
+        ms_played=ms_played,
+        kind=kind,
+        **names,
+        source_format="account_data",
+        source_file=file,
+    )
+
+
 def listening(record: dict) -> tuple:
     return (record["ended_at"], record["kind"], record["ms_played"], record["source_file"])
 
@@ -94,7 +123,7 @@ def test_extended_export_folder_gives_one_record_per_play_with_exact_fields(impo
         ("2021-01-02T10:00:04Z", "track", 268000, AUDIO_1),
         ("2021-01-03T19:45:12Z", "episode", 912000, VIDEO),
     ]
-    assert records[0] == play(
+    assert records[0] == from_audio_0(
         play_id=key("extended", "2020-04-11T00:27:53Z", 174674, JACK_URI),
         ended_at="2020-04-11T00:27:53Z",
         ms_played=174674,
@@ -103,23 +132,14 @@ def test_extended_export_folder_gives_one_record_per_play_with_exact_fields(impo
         artist_name="Alex Metric",
         album_name="Jack To The Future (feat. Russoul)",
         spotify_track_uri=JACK_URI,
-        reason_start="trackdone",
-        reason_end="trackdone",
-        platform="ios",
-        shuffle=False,
-        skipped=False,
-        offline=False,
-        incognito_mode=False,
         offline_timestamp=1586564699000,
-        source_format="extended",
-        source_file=AUDIO_0,
     )
 
 
 def test_episodes_audiobooks_and_empty_rows_keep_what_the_export_says(import_history):
     episode, empty, audiobook, offline = import_history(EXTENDED).history()[3:7]
 
-    assert episode == play(
+    assert episode == from_audio_0(
         play_id=key(
             "extended", "2020-04-11T01:10:02Z", 1800000, "spotify:episode:4rOoJ6Egrf8K2IrywzwOMk"
         ),
@@ -131,28 +151,16 @@ def test_episodes_audiobooks_and_empty_rows_keep_what_the_export_says(import_his
         spotify_episode_uri="spotify:episode:4rOoJ6Egrf8K2IrywzwOMk",
         reason_start="clickrow",
         reason_end="endplay",
-        platform="ios",
-        shuffle=False,
-        skipped=False,
-        offline=False,
-        incognito_mode=False,
-        source_format="extended",
-        source_file=AUDIO_0,
     )
     # An item Spotify no longer names: no URI, so the (null) names make its identity.
-    assert empty == play(
+    assert empty == from_audio_0(
         play_id=key("extended", "2020-04-11T01:10:03Z", 0, *[None] * 7),
         ended_at="2020-04-11T01:10:03Z",
         ms_played=0,
         reason_start="trackerror",
         reason_end="trackerror",
-        platform="ios",
-        shuffle=False,
-        offline=False,
-        incognito_mode=False,
+        skipped=None,
         offline_timestamp=0,
-        source_format="extended",
-        source_file=AUDIO_0,
     )
     assert (audiobook["kind"], audiobook["audiobook_title"], audiobook["audiobook_uri"]) == (
         "audiobook",
@@ -177,47 +185,29 @@ def test_account_data_has_minute_end_times_names_and_null_uris(import_history):
     run = import_history(EXPORTS / "account_data")
 
     assert run.history() == [
-        play(
-            play_id=key(
-                "account_data",
-                "2020-04-11T00:27:00Z",
-                174674,
-                "Alex Metric",
-                "Jack To The Future (feat. Russoul)",
-            ),
-            ended_at="2020-04-11T00:27:00Z",
-            ms_played=174674,
+        from_account_data(
+            "2020-04-11T00:27:00Z",
+            174674,
+            MUSIC,
             kind="track",
-            track_name="Jack To The Future (feat. Russoul)",
             artist_name="Alex Metric",
-            source_format="account_data",
-            source_file=MUSIC,
+            track_name="Jack To The Future (feat. Russoul)",
         ),
-        play(
-            play_id=key("account_data", "2021-01-02T10:00:00Z", 268000, "Sigur Rós", "Hoppípolla"),
-            ended_at="2021-01-02T10:00:00Z",
-            ms_played=268000,
+        from_account_data(
+            "2021-01-02T10:00:00Z",
+            268000,
+            MUSIC,
             kind="track",
-            track_name="Hoppípolla",
             artist_name="Sigur Rós",
-            source_format="account_data",
-            source_file=MUSIC,
+            track_name="Hoppípolla",
         ),
-        play(
-            play_id=key(
-                "account_data",
-                "2020-04-11T01:10:00Z",
-                1800000,
-                "The Show",
-                "Episode 12: Ünïcode 🎧",
-            ),
-            ended_at="2020-04-11T01:10:00Z",
-            ms_played=1800000,
+        from_account_data(
+            "2020-04-11T01:10:00Z",
+            1800000,
+            PODCAST,
             kind="episode",
-            episode_name="Episode 12: Ünïcode 🎧",
             episode_show_name="The Show",
-            source_format="account_data",
-            source_file=PODCAST,
+            episode_name="Episode 12: Ünïcode 🎧",
         ),
     ]
 
@@ -255,6 +245,29 @@ def test_schema_declares_the_columns_and_the_key_without_a_bookmark(import_histo
         "source_format",
         "source_file",
     ]
+
+
+def test_fields_the_tap_does_not_know_are_named_in_the_log(import_history, tmp_path, caplog):
+    rows = json.loads((EXTENDED / VIDEO).read_text())
+    rows[0]["video_quality"] = "hd"
+    single = tmp_path / "Streaming_History_Video_2025.json"
+    single.write_text(json.dumps(rows))
+
+    with caplog.at_level(logging.INFO):
+        run = import_history(single)
+
+    assert "video_quality" not in run.history()[0]
+    assert (
+        "Streaming_History_Video_2025.json has fields this tap does not know, left out: "
+        "video_quality"
+    ) in caplog.text
+
+
+def test_an_import_never_asks_the_target_to_drop_earlier_imports(import_history):
+    run = import_history(EXTENDED, emit_activate_version_messages=True)
+
+    assert [m for m in run.messages if m["type"] == "ACTIVATE_VERSION"] == []
+    assert len(run.history()) == 9
 
 
 # -- where the export is ----------------------------------------------------------------------
