@@ -28,7 +28,8 @@ _TRANSIENT_MARKERS = (
     "connection closed",
     "broken pipe",
     "timed out",
-    "stream expired",
+    "stream_expired",  # sqld closes a Hrana stream idle for ~15 s
+    "expired due to inactivity",
     "stream not found",
     "status=500",
     "status=502",

@@ -13,7 +13,8 @@ from singer_sdk.sinks.core import BaseJSONSchemaValidator, JSONSchemaValidator
 from target_turso import connector as sql
 from target_turso.naming import map_columns
 from target_turso.sqltypes import (
-    CONVERTERS,
+    LATE_CONVERTERS,
+    TEXT,
     UNTYPED,
     UNTYPED_PLACEHOLDER,
     InvalidDateTimeError,
@@ -22,6 +23,8 @@ from target_turso.sqltypes import (
     column_type,
     date_time_format,
     date_time_text,
+    keep_number,
+    scalar,
     to_untyped,
 )
 
@@ -52,13 +55,6 @@ class RustJSONSchemaValidator(BaseJSONSchemaValidator):
         raise InvalidRecord(f"{where}: {error.message}", record)
 
 
-def _untyped_slot(slot: int) -> t.Callable[[t.Any], t.Any]:
-    def convert(value: t.Any) -> t.Any:
-        return to_untyped(value)[slot]
-
-    return convert
-
-
 class TursoSink(BatchSink):
     """Loads one stream into the table `<table_prefix><stream name>`."""
 
@@ -71,6 +67,8 @@ class TursoSink(BatchSink):
         ]
         self._warned_date_times: set[str] = set()
         self._to_widen: set[str] = set()
+        self._rows: list[list[t.Any]] = []
+        self._rows_by_key: dict[tuple, list[t.Any]] = {}
 
     # Names and modes
 
@@ -136,18 +134,6 @@ class TursoSink(BatchSink):
             self._warned_date_times.add(name)
             self.logger.warning("Kept %s as text: %s", name, error)
 
-    def process_record(self, record: dict, context: dict) -> None:
-        """Queue the record; a merge key must not be null (NULLs never conflict)."""
-        if self.merges:
-            for key in self.key_properties:
-                if record.get(key) is None:
-                    msg = (
-                        f"Record of stream {self.stream_name!r} has a null key property "
-                        f"{key!r}; `{self.load_method}` needs a value to merge on."
-                    )
-                    raise MissingKeyPropertiesError(msg)
-        super().process_record(record, context)
-
     # Table
 
     def setup(self) -> None:
@@ -177,42 +163,83 @@ class TursoSink(BatchSink):
         self._plan_insert()
 
     def _plan_insert(self) -> None:
-        """Fix the column list, placeholders and value converters from the table shape."""
-        self._converters: list[tuple[str, t.Callable[[t.Any], t.Any]]] = []
+        """Fix the column list, placeholders and value converters from the table shape.
+
+        Values are converted in two steps. Early (per record): text and JSON
+        text, so a batch holds compact rows rather than parsed records. Late (per
+        batch): numbers, whose conversion depends on the column's affinity and
+        may ask to widen the column (`Overflow`); they are kept as parsed until then.
+        """
+        self._early: list[tuple[str, t.Callable[[t.Any], t.Any]]] = []
+        self._late: list[t.Callable[[t.Any], t.Any] | None] = []
         columns, placeholders = [], []
-        slots: dict[str, list[int]] = {}
         for name, column in self._mapping.items():
             kind = affinity(self._shape.columns.get(column, UNTYPED))
-            slots[name] = [len(self._converters)]
             columns.append(column)
-            if kind == UNTYPED:
-                placeholders.append(UNTYPED_PLACEHOLDER)
-                slots[name].append(len(self._converters) + 1)
-                self._converters += [(name, _untyped_slot(0)), (name, _untyped_slot(1))]
-            else:
-                placeholders.append("?")
-                self._converters.append((name, CONVERTERS[kind]))
-        self._key_slots = [s for key in self.key_properties for s in slots[key]]
+            placeholders.append(UNTYPED_PLACEHOLDER if kind == UNTYPED else "?")
+            self._early.append((name, scalar if kind == TEXT else keep_number))
+            self._late.append(to_untyped if kind == UNTYPED else LATE_CONVERTERS.get(kind))
+        self._key_index = [list(self._mapping).index(key) for key in self.key_properties]
         key = [self._mapping[name] for name in self.key_properties] if self.merges else None
         self._insert = sql.InsertPlan(self.table_name, columns, placeholders, key)
 
     # Batch
 
-    def _rows(self, records: list[dict]) -> list[list[t.Any]]:
-        """Convert records to parameter rows, widening columns that cannot hold a value."""
-        while True:
-            try:
-                return [[c(r.get(n)) for n, c in self._converters] for r in records]
-            except Overflow:
-                self._mark_overflowing(records)
+    def process_record(self, record: dict, context: dict) -> None:
+        """Queue the record as a row; a later record with the same key replaces it.
 
-    def _mark_overflowing(self, records: list[dict]) -> None:
-        for name, convert in self._converters:
-            for record in records:
+        A merge key must not be null: NULLs never conflict, so they would duplicate.
+        """
+        get = record.get
+        row = [early(get(name)) for name, early in self._early]
+        if self.merges:
+            key = tuple(row[i] for i in self._key_index)
+            if None in key:
+                name = self.key_properties[key.index(None)]
+                msg = (
+                    f"Record of stream {self.stream_name!r} has a null key property "
+                    f"{name!r}; `{self.load_method}` needs a value to merge on."
+                )
+                raise MissingKeyPropertiesError(msg)
+            self._rows_by_key[key] = row
+        else:
+            self._rows.append(row)
+
+    def _take_rows(self) -> list[list[t.Any]]:
+        rows = list(self._rows_by_key.values()) if self.merges else self._rows
+        self._rows_by_key, self._rows = {}, []
+        return rows
+
+    def _parameters(self, rows: list[list[t.Any]]) -> list[list[t.Any]]:
+        """Late conversion to parameter rows, widening columns that cannot hold a value."""
+        while True:
+            if not any(self._late):
+                return rows
+            try:
+                return [self._late_row(row) for row in rows]
+            except Overflow:
+                self._mark_overflowing(rows)
+
+    def _late_row(self, row: list[t.Any]) -> list[t.Any]:
+        out: list[t.Any] = []
+        for value, convert in zip(row, self._late, strict=True):
+            if convert is None:
+                out.append(value)
+            elif convert is to_untyped:
+                out.extend(to_untyped(value))
+            else:
+                out.append(convert(value))
+        return out
+
+    def _mark_overflowing(self, rows: list[list[t.Any]]) -> None:
+        columns = self._insert.columns
+        for index, (convert, column) in enumerate(zip(self._late, columns, strict=True)):
+            if convert is None or convert is to_untyped:
+                continue
+            for row in rows:
                 try:
-                    convert(record.get(name))
+                    convert(row[index])
                 except Overflow:
-                    column = self._mapping[name]
                     self.logger.info(
                         "Column %r of %r gets a value its type cannot keep exactly; "
                         "redeclaring it without type affinity.",
@@ -226,20 +253,19 @@ class TursoSink(BatchSink):
 
     def process_batch(self, context: dict) -> None:
         """Write the batch in one transaction: overwrite, widen, multi-row upsert."""
-        records = context.get("records") or []
+        for record in context.get("records") or []:  # from BATCH message files
+            self.process_record(record, context)
+        rows = self._take_rows()
+        self.tally_duplicate_merged(self._batch_records_read - len(rows))
         if not self._insert.columns:
-            if records:
+            if rows:
                 self.logger.warning(
                     "Stream %r declares no properties: %d records have nothing to load.",
                     self.stream_name,
-                    len(records),
+                    len(rows),
                 )
             return
-        rows = self._rows(records)
-        if self._insert.conflict_key:
-            latest = {tuple(row[i] for i in self._key_slots): row for row in rows}
-            self.tally_duplicate_merged(len(rows) - len(latest))
-            rows = list(latest.values())
+        rows = self._parameters(rows)
         overwrite = self._overwrite_pending()
 
         def write(db: t.Any) -> None:

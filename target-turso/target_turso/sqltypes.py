@@ -254,10 +254,16 @@ def to_untyped(value: t.Any) -> tuple[t.Any, t.Any]:
 
 UNTYPED_PLACEHOLDER = "coalesce(?, CAST(? AS INTEGER))"
 
-CONVERTERS: dict[str, t.Callable[[t.Any], t.Any]] = {
+
+def keep_number(value: t.Any) -> t.Any:
+    """Early step for numeric and untyped columns: JSON text for objects, else as parsed."""
+    kind = type(value)
+    return dump_json(value) if kind is dict or kind is list else value
+
+
+LATE_CONVERTERS: dict[str, t.Callable[[t.Any], t.Any]] = {
     INTEGER: to_numeric,
     NUMERIC: to_numeric,
     REAL: to_real,
-    TEXT: scalar,
 }
-"""Parameter converter by column affinity; UNTYPED columns use `to_untyped`."""
+"""Per-batch converter by column affinity; UNTYPED columns use `to_untyped`."""
