@@ -8,12 +8,15 @@ target on the same stream, in two variants:
 - `multirow`: bulk_insert_records overridden with 500-row multi-row upserts,
   the fastest the client allows (as target-turso does).
 
-Runs in its own virtualenv (run.py --sqlsink makes it): python sqlsink_probe.py
-MODE SQLALCHEMY_URL < plays.singer
+Runs in its own virtualenv (singer-sdk, sqlalchemy-libsql):
+python sqlsink_probe.py multirow|executemany SQLALCHEMY_URL [novalidate] < plays.singer
+with SQLALCHEMY_URL `sqlite+libsql:////abs/file.db` or
+`sqlite+libsql://127.0.0.1:PORT/?secure=false` (sqld).
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import sys
 
@@ -21,6 +24,14 @@ from singer_sdk import SQLConnector, SQLSink, SQLTarget
 from singer_sdk import typing as th
 
 ROWS_PER_STATEMENT = 500
+
+
+def _param(value):
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"))
+    if isinstance(value, datetime.datetime):  # the SDK parsed the date-time
+        return value.isoformat()
+    return value
 
 
 class ProbeConnector(SQLConnector):
@@ -44,13 +55,7 @@ class MultirowSink(ExecutemanySink):
         quoted = ", ".join(f'"{c}"' for c in columns)
         updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in keys)
         conflict = f" ON CONFLICT ({', '.join(f'{k!r}' for k in keys)}) DO UPDATE SET {updates}"
-        rows = [
-            tuple(
-                json.dumps(v, separators=(",", ":")) if isinstance(v, (dict, list)) else v
-                for v in (record.get(c) for c in columns)
-            )
-            for record in records
-        ]
+        rows = [tuple(_param(record.get(c)) for c in columns) for record in records]
         placeholders = "(" + ", ".join("?" * len(columns)) + ")"
         with self.connector._connect() as conn, conn.begin():
             for start in range(0, len(rows), ROWS_PER_STATEMENT):
@@ -69,7 +74,11 @@ class ProbeTarget(SQLTarget):
     config_jsonschema = th.PropertiesList(th.Property("sqlalchemy_url", th.StringType)).to_dict()
 
 
-if __name__ == "__main__":
-    mode, url = sys.argv[1], sys.argv[2]
+def main() -> None:
+    mode, url, validate = sys.argv[1], sys.argv[2], sys.argv[3:] != ["novalidate"]
     ProbeTarget.default_sink_class = MultirowSink if mode == "multirow" else ExecutemanySink
-    ProbeTarget(config={"sqlalchemy_url": url}).listen()
+    ProbeTarget(config={"sqlalchemy_url": url, "validate_records": validate}).listen()
+
+
+if __name__ == "__main__":
+    main()

@@ -256,7 +256,7 @@ class TursoSink(BatchSink):
         for record in context.get("records") or []:  # from BATCH message files
             self.process_record(record, context)
         rows = self._take_rows()
-        self.tally_duplicate_merged(self._batch_records_read - len(rows))
+        self.tally_duplicate_merged(max(0, self._batch_records_read - len(rows)))
         if not self._insert.columns:
             if rows:
                 self.logger.warning(
