@@ -25,7 +25,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import copy_project  # noqa: E402
+from testkit.meltano import copy_project  # noqa: E402
 from testkit.spotify import SpotifyServer  # noqa: E402
 from testkit.sqld import SqldServer  # noqa: E402
 

@@ -2,78 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 import typing as t
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("tap-spotify-recent", "target-turso", "listening-report")
-_IGNORE = shutil.ignore_patterns(
-    ".venv", ".meltano", ".git", "__pycache__", "*.egg-info", ".pytest_cache", "output", "*.db"
-)
-# Settings that must come from the test, never from the developer's shell.
-_OWN_PREFIXES = ("TAP_SPOTIFY_RECENT_", "TARGET_TURSO_", "TARGET_JSONL_", "MELTANO_", "TURSO_")
-
-
-def copy_project(destination: Path) -> Path:
-    """Copy what a user clones (meltano.yml and the plugin packages) to `destination`."""
-    destination.mkdir(parents=True)
-    shutil.copy2(ROOT / "meltano.yml", destination / "meltano.yml")
-    for package in PACKAGES:
-        shutil.copytree(ROOT / package, destination / package, ignore=_IGNORE)
-    return destination
-
-
-@dataclass(repr=False)
-class Run:
-    """What one `meltano` command did."""
-
-    returncode: int
-    output: str
-
-    def __repr__(self) -> str:
-        return f"exit {self.returncode}\n{self.output}"
-
-
-@dataclass
-class MeltanoProject:
-    """A project copy with its plugins installed; each test gives it its own env."""
-
-    root: Path
-
-    def meltano(self, *args: str, env: dict[str, str], timeout: float = 180) -> Run:
-        clean = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_PREFIXES)}
-        bin_dir = str(Path(sys.executable).parent)
-        full_env = {
-            **clean,
-            "PATH": f"{bin_dir}{os.pathsep}{clean.get('PATH', '')}",
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "NO_COLOR": "1",
-            **env,
-        }
-        result = subprocess.run(
-            [f"{bin_dir}/meltano", "--log-format=uncolored", *args],
-            cwd=self.root,
-            env=full_env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        return Run(result.returncode, result.stdout + result.stderr)
-
-
-def install_project(root: Path) -> MeltanoProject:
-    project = MeltanoProject(copy_project(root))
-    result = project.meltano("install", env={"MELTANO_DATABASE_URI": f"sqlite:///{root}/m.db"})
-    assert result.returncode == 0, result
-    return project
+from testkit.meltano import MeltanoProject, install_project
 
 
 @pytest.fixture(scope="session")

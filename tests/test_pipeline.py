@@ -14,6 +14,7 @@ import textwrap
 import time
 
 from target_turso.connection import connect
+from testkit.meltano import install_project
 from testkit.spotify import SpotifyServer
 
 STATE_ID = "dev:tap-spotify-recent-to-target-turso"
@@ -144,8 +145,6 @@ def test_main_job_writes_the_local_file_default_with_no_turso_settings(
 def test_a_second_fresh_project_copy_continues_from_the_turso_bookmark(
     meltano_project, tmp_path, make_spotify_server, sqld_factory, fresh_runner
 ):
-    from conftest import install_project
-
     spotify = make_spotify_server()
     sqld = sqld_factory()
     env = {**tap_env(spotify), **turso_env(sqld)}
