@@ -434,6 +434,11 @@ class SpotifyServer:
             return play
 
     @property
+    def tracks(self) -> list[dict[str, t.Any]]:
+        """The seeded catalogue of TrackObjects that plays are drawn from."""
+        return list(self._tracks)
+
+    @property
     def plays(self) -> list[dict[str, t.Any]]:
         """Every play, newest first (the API serves only the first 50)."""
         with self._lock:
