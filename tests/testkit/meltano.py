@@ -19,11 +19,12 @@ _OWN_PREFIXES = ("TAP_SPOTIFY_RECENT_", "TARGET_TURSO_", "TARGET_JSONL_", "MELTA
 
 
 def copy_project(destination: Path) -> Path:
-    """Copy what a user clones (meltano.yml and the plugin packages) to `destination`."""
+    """Copy what a user clones (meltano.yml, the plugin packages, the demo) to `destination`."""
     destination.mkdir(parents=True)
     shutil.copy2(ROOT / "meltano.yml", destination / "meltano.yml")
     for package in PACKAGES:
         shutil.copytree(ROOT / package, destination / package, ignore=_IGNORE)
+    shutil.copytree(ROOT / "tests" / "testkit", destination / "tests" / "testkit", ignore=_IGNORE)
     return destination
 
 

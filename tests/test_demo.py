@@ -1,0 +1,47 @@
+"""`make demo`: the whole pipeline offline, from the bundled contract server to the report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from target_turso.connection import connect
+
+
+def test_demo_syncs_imports_the_export_and_writes_the_report(meltano_project):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_", "MELTANO_"))}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    command = [
+        "tests/testkit/demo.py",
+        "--days",
+        "2",
+        "--plays-per-day",
+        "30",
+        "--export-days",
+        "10",
+    ]
+    result = subprocess.run(
+        [sys.executable, *command],
+        cwd=meltano_project.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    output = meltano_project.root / "output"
+    (export_file,) = (output / "demo-export").rglob("Streaming_History_Audio_*.json")
+    export_plays = {
+        (entry["ts"], entry["ms_played"]) for entry in json.loads(export_file.read_text())
+    }
+    connection = connect(str(output / "demo.db"))
+    assert connection.execute('SELECT COUNT(*) FROM "recently_played"').fetchone() == (60,)
+    assert connection.execute('SELECT COUNT(*) FROM "streaming_history"').fetchone() == (
+        len(export_plays),
+    )
+    assert "<html" in (output / "demo-report.html").read_text()
+    assert "Demo done" in result.stdout
