@@ -65,6 +65,8 @@ class TursoSink(BatchSink):
         self._date_times = [
             (name, fmt) for name, prop in properties.items() if (fmt := date_time_format(prop))
         ]
+        self._known = frozenset(properties)
+        self._warned_unknown: set[str] = set()
         self._warned_date_times: set[str] = set()
         self._to_widen: set[str] = set()
         self._rows: list[list[t.Any]] = []
@@ -117,6 +119,8 @@ class TursoSink(BatchSink):
                     error.args = (f"{error.args[0]} (stream {self.stream_name!r})",)
                     raise
                 self.logger.warning("Invalid record kept: %s", error)
+        if not self._known.issuperset(record):
+            self._warn_unknown(record)
         for name, fmt in self._date_times:
             value = record.get(name)
             if type(value) is str:
@@ -125,6 +129,15 @@ class TursoSink(BatchSink):
                 except InvalidDateTimeError as error:
                     self._bad_date_time(record, name, error)
         return record
+
+    def _warn_unknown(self, record: dict) -> None:
+        for name in record.keys() - self._known - self._warned_unknown:
+            self._warned_unknown.add(name)
+            self.logger.warning(
+                "Stream %r: property %r is not in the stream's schema; it is not loaded.",
+                self.stream_name,
+                name,
+            )
 
     def _bad_date_time(self, record: dict, name: str, error: InvalidDateTimeError) -> None:
         if self.validate_schema and self.fail_on_record_validation_exception:

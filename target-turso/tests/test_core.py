@@ -30,3 +30,10 @@ class TestTargetTursoOnSqld(StandardTargetTests):
         return TargetTestRunner(
             TargetTurso, config={"database_url": sqld.url, "table_prefix": unique_prefix}
         )
+
+
+def test_auth_token_is_declared_secret_and_load_method_defaults_to_upsert():
+    properties = TargetTurso.config_jsonschema["properties"]
+    assert properties["auth_token"]["secret"] is True
+    assert properties["load_method"]["default"] == "upsert"
+    assert properties["database_url"]["default"] == "turso.db"

@@ -140,3 +140,14 @@ def test_unreachable_server_names_the_setting_after_bounded_retries(cli, singer)
 def test_invalid_load_method_is_a_config_error(tmp_path, cli, singer):
     result = cli({"database_url": str(tmp_path / "t.db"), "load_method": "merge"}, singer(SCHEMA))
     assert_clean_failure(result, "load_method", "Config validation failed")
+
+
+def test_property_missing_from_the_schema_is_warned_about_once_and_not_loaded(
+    tmp_path, cli, singer
+):
+    extra = {"type": "RECORD", "stream": "items", "record": {"id": 1, "v": "x", "extra": 5}}
+    result = cli({"database_url": str(tmp_path / "t.db")}, singer(SCHEMA, extra, extra))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("property 'extra' is not in the stream's schema") == 1
+    rows = libsql_experimental.connect(str(tmp_path / "t.db")).execute('SELECT * FROM "items"')
+    assert rows.fetchall() == [(1, "x")]

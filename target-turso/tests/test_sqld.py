@@ -7,6 +7,7 @@ import json
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import jwt
 import libsql_experimental
@@ -49,11 +50,25 @@ def feed(process: subprocess.Popen, lines: list[str]) -> threading.Thread:
     return thread
 
 
-def wait_for_rows(url: str, table: str) -> None:
-    """Wait until the target has committed its first batch."""
+def load_while_killing_sqld(
+    target_cli, config: Path, server, lines: list[str], split: int, stderr
+) -> subprocess.Popen:
+    """Start the target, kill sqld once its first batch is committed, then send the rest."""
+    target = subprocess.Popen(
+        [str(target_cli), "--config", str(config)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+    )
+    target.stdin.writelines(lines[:split])
+    target.stdin.flush()
     deadline = time.monotonic() + 30
-    while count_rows(url, table)[0] == 0 and time.monotonic() < deadline:
+    while count_rows(server.url, "plays")[0] == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
+    server.kill()
+    feed(target, lines[split:])
+    return target
 
 
 def count_rows(url: str, table: str, token: str = "") -> tuple[int, int, int]:
@@ -103,18 +118,7 @@ def test_sqld_killed_mid_load_then_rerun_gives_exactly_one_clean_runs_rows(
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"database_url": server.url, "batch_size_rows": 1000}))
     with (tmp_path / "stderr.log").open("w+") as stderr:
-        target = subprocess.Popen(
-            [str(target_cli), "--config", str(config)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        )
-        target.stdin.writelines(lines[:8000])
-        target.stdin.flush()
-        wait_for_rows(server.url, "plays")
-        server.kill()
-        feed(target, lines[8000:])
+        target = load_while_killing_sqld(target_cli, config, server, lines, 8000, stderr)
         stdout = target.stdout.read()
         target.wait(timeout=60)
         stderr.seek(0)
@@ -145,18 +149,7 @@ def test_sqld_restarted_while_the_target_retries_loses_nothing(sqld_factory, tmp
     lines = stream_lines(5000)
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"database_url": server.url, "batch_size_rows": 1000}))
-    target = subprocess.Popen(
-        [str(target_cli), "--config", str(config)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    target.stdin.writelines(lines[:2500])
-    target.stdin.flush()
-    wait_for_rows(server.url, "plays")
-    server.kill()
-    feed(target, lines[2500:])
+    target = load_while_killing_sqld(target_cli, config, server, lines, 2500, subprocess.DEVNULL)
     time.sleep(0.3)
     server.start()
     stdout = target.stdout.read()
