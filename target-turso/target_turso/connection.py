@@ -26,6 +26,7 @@ _TRANSIENT_MARKERS = (
     "connection reset",
     "connection refused",
     "connection closed",
+    "error sending request",
     "broken pipe",
     "timed out",
     "stream_expired",  # sqld closes a Hrana stream idle for ~15 s

@@ -9,7 +9,7 @@ import typing as t
 
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError, SingerSDKError
-from singer_sdk.singerlib.exceptions import SingerReadError
+from singer_sdk.singerlib.exceptions import InvalidInputLine, SingerReadError
 from singer_sdk.target_base import Target
 
 from target_turso.connection import DEFAULT_DATABASE_URL, DatabaseConnectionError
@@ -134,6 +134,19 @@ class TargetTurso(Target):
         return super().get_sink(
             stream_name, record=record, schema=schema, key_properties=key_properties
         )
+
+    def _process_activate_version_message(self, message_dict: dict) -> None:
+        self._require_schema(message_dict["stream"], "ACTIVATE_VERSION")
+        super()._process_activate_version_message(message_dict)
+
+    def _process_batch_message(self, message_dict: dict) -> None:
+        self._require_schema(message_dict["stream"], "BATCH")
+        super()._process_batch_message(message_dict)
+
+    def _require_schema(self, stream_name: str, kind: str) -> None:
+        if stream_name not in self.mapper.stream_maps:
+            msg = f"{kind} message for stream {stream_name!r} arrived before its SCHEMA"
+            raise InvalidInputLine(msg)
 
     def process_endofpipe(self) -> None:
         """Write everything, emit the last STATE, then close the connection."""

@@ -52,6 +52,10 @@ def test_unknown_message_type_names_the_line_and_type(tmp_path, cli, singer):
         ({"type": "RECORD", "record": {"id": 1}}, "the RECORD message has no 'stream'"),
         (["RECORD"], "a Singer message must be a JSON object"),
         ({"stream": "items"}, "the message has no 'type'"),
+        (
+            {"type": "ACTIVATE_VERSION", "stream": "nope", "version": 1},
+            "ACTIVATE_VERSION message for stream 'nope' arrived before its SCHEMA",
+        ),
     ],
 )
 def test_malformed_messages_name_the_line_and_the_problem(tmp_path, cli, singer, message, problem):
