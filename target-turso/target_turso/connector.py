@@ -273,7 +273,7 @@ class TursoConnector:
 
     def _retry_later(self, detail: str, what: str, attempt: int, delay: float) -> None:
         self.logger.warning(
-            "Transient error writing %s (attempt %d of %d): %s Retrying in %.1f s.",
+            "Transient error writing %s (attempt %d of %d): %s Retrying in %.2f s.",
             what,
             attempt,
             self.max_attempts,

@@ -94,6 +94,22 @@ class TursoSink(BatchSink):
         """Whether records are merged on their key (upsert/overwrite with key properties)."""
         return self.load_method != APPEND_ONLY and bool(self.key_properties)
 
+    # Per-record properties the SDK reads for every record: computed once.
+
+    @cached_property
+    def include_sdc_metadata_properties(self) -> bool:
+        """The `add_record_metadata` setting."""
+        return bool(self.config.get("add_record_metadata", False))
+
+    @property
+    def is_full(self) -> bool:
+        """Whether the batch has `batch_size_rows` records (default 10,000)."""
+        return self._batch_records_read >= self._max_rows
+
+    @cached_property
+    def _max_rows(self) -> int:
+        return self.max_size
+
     # Validation and parsing (run per record, so errors can name the input line)
 
     def get_validator(self) -> BaseJSONSchemaValidator | None:
