@@ -156,3 +156,22 @@ def test_state_rows_are_plain_json_in_the_database(tmp_path):
         ).fetchone()
     assert json.loads(row[0]) == {"singer_state": {"k": 1}}
     assert json.loads(row[1]) == {}
+
+
+def test_a_dropped_connection_is_reopened_between_state_writes(sqld_factory):
+    """One run keeps its manager between STATE messages; sqld may drop the stream meanwhile."""
+    server = sqld_factory()
+    with manager(f"libsql://127.0.0.1:{server.port}?tls=0") as store:
+        store.update(MeltanoState("prod:job", completed_state={"singer_state": {"n": 1}}))
+        server.restart()
+        store.update(MeltanoState("prod:job", completed_state={"singer_state": {"n": 2}}))
+        assert store.get("prod:job").completed_state == {"singer_state": {"n": 2}}
+
+
+def test_an_unreachable_database_names_the_setting_after_bounded_retries(tmp_path):
+    from target_turso.connection import DatabaseConnectionError
+    from testkit.sqld import free_port
+
+    store = manager(f"libsql://127.0.0.1:{free_port()}?tls=0")
+    with pytest.raises(DatabaseConnectionError, match=r"`state_backend\.uri`"):
+        store.get("prod:job")

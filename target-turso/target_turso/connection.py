@@ -79,10 +79,18 @@ def _scrub(text: str, secret: str | None) -> str:
     return text.replace(secret, "***") if secret else text
 
 
+class SettingNames(t.NamedTuple):
+    """What the caller calls the URL and token settings, for its error messages."""
+
+    url: str = "database_url"
+    token: str = "auth_token"  # noqa: S105 - a setting name, not a secret
+
+
 def describe_error(
     error: BaseException,
     database_url: str,
     auth_token: str | None = None,
+    settings: SettingNames = SettingNames(),  # noqa: B008 - an immutable tuple
 ) -> str:
     """Turn a libsql client error into an actionable message naming the setting to fix.
 
@@ -93,18 +101,19 @@ def describe_error(
     if is_auth_error(error):
         if auth_token:
             return (
-                f"The server at {where} rejected the `auth_token` setting ({detail}). "
-                "Set `auth_token` to a valid token for this database "
+                f"The server at {where} rejected the `{settings.token}` setting ({detail}). "
+                f"Set `{settings.token}` to a valid token for this database "
                 "(Turso: `turso db tokens create <database>`)."
             )
         return (
-            f"The server at {where} requires authentication and no `auth_token` is set. "
-            "Set the `auth_token` setting (Turso: `turso db tokens create <database>`)."
+            f"The server at {where} requires authentication and no `{settings.token}` is "
+            f"set. Set the `{settings.token}` setting "
+            "(Turso: `turso db tokens create <database>`)."
         )
     if is_remote(database_url) and is_transient(error):
         return (
             f"Could not reach the database at {where} ({detail}). "
-            "Check the `database_url` setting and that the server is running."
+            f"Check the `{settings.url}` setting and that the server is running."
         )
     return f"Database error at {where} ({detail})."
 
@@ -134,6 +143,7 @@ def local_path(database_url: str) -> Path:
 def connect(
     database_url: str | None = None,
     auth_token: str | None = None,
+    settings: SettingNames = SettingNames(),  # noqa: B008 - an immutable tuple
 ) -> t.Any:
     """Open a libsql_experimental connection and check that it works.
 
@@ -141,6 +151,7 @@ def connect(
         database_url: `libsql://`, `https://`, `http://host:port` (sqld), a file path
             or a `file:` URL. Empty means `turso.db` in the working directory.
         auth_token: The database token (JWT) for a remote server; ignored for files.
+        settings: The names the caller's users know these two settings by.
 
     Returns:
         An open libsql_experimental connection.
@@ -162,14 +173,14 @@ def connect(
             path = local_path(database_url)
             if not path.parent.is_dir():
                 msg = (
-                    f"The folder of the `database_url` file {str(path)!r} does not exist. "
-                    "Create it or point `database_url` at a writable location."
+                    f"The folder of the `{settings.url}` file {str(path)!r} does not exist. "
+                    f"Create it or point `{settings.url}` at a writable location."
                 )
                 raise DatabaseConnectionError(msg)
             connection = libsql_experimental.connect(str(path))
     except ValueError as error:
         raise DatabaseConnectionError(
-            describe_error(error, database_url, auth_token),
+            describe_error(error, database_url, auth_token, settings),
             transient=is_transient(error) and not is_auth_error(error),
         ) from None
     return connection

@@ -31,7 +31,14 @@ from urllib.parse import parse_qsl, urlsplit
 from meltano.core.setting_definition import SettingDefinition, SettingKind
 from meltano.core.state_store.base import MeltanoState, StateIDLockedError, StateStoreManager
 
-from target_turso.connection import connect, redact_url
+from target_turso.connection import (
+    DatabaseConnectionError,
+    SettingNames,
+    connect,
+    describe_error,
+    is_transient,
+    redact_url,
+)
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -70,6 +77,25 @@ _CLAIM = (
     'ELSE excluded."acquired_at" END '
     'WHERE "owner" = excluded."owner" OR "expires_at" < excluded."acquired_at"'
 )
+
+
+_UPSERT_STATE = (
+    f'INSERT INTO "{STATE_TABLE}" ("state_id", "completed_state", "partial_state", "updated_at") '
+    "VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ')) ON CONFLICT (\"state_id\") DO UPDATE SET "
+    '"completed_state" = excluded."completed_state", '
+    '"partial_state" = excluded."partial_state", "updated_at" = excluded."updated_at"'
+)
+_SELECT_STATE = (
+    f'SELECT "completed_state", "partial_state" FROM "{STATE_TABLE}" WHERE "state_id" = ?'
+)
+_DELETE_STATE = f'DELETE FROM "{STATE_TABLE}" WHERE "state_id" = ?'
+_SELECT_IDS = f'SELECT "state_id" FROM "{STATE_TABLE}" WHERE "state_id" GLOB ? ORDER BY 1'
+_SELECT_LOCK = (
+    f'SELECT "owner", "acquired_at", "expires_at" FROM "{LOCK_TABLE}" WHERE "state_id" = ?'
+)
+_TRIES = 4
+_SETTINGS = SettingNames(url="state_backend.uri", token="state_backend.libsql.auth_token")  # noqa: S106
+T = t.TypeVar("T")
 
 
 def database_url_from_uri(uri: str) -> str:
@@ -123,7 +149,7 @@ class LibSQLStateStoreManager(StateStoreManager):
     def connection(self) -> t.Any:
         """The open connection, created with the state tables on first use."""
         if self._connection is None:
-            self._connection = connect(self.database_url, self.auth_token)
+            self._connection = connect(self.database_url, self.auth_token, _SETTINGS)
             for statement in _SCHEMA:
                 self._connection.execute(statement)
             self._connection.commit()
@@ -135,22 +161,34 @@ class LibSQLStateStoreManager(StateStoreManager):
             self._connection.close()
             self._connection = None
 
+    def _do(self, action: t.Callable[[t.Any], T]) -> T:
+        """Run `action(connection)`, reconnecting on transient errors.
+
+        sqld drops a connection that sat idle for ~15 s (an expired stream), and one
+        Meltano run keeps this manager between its state writes.
+        """
+        for attempt in range(_TRIES):
+            try:
+                return action(self.connection)
+            except (ValueError, DatabaseConnectionError) as error:
+                self.close()
+                transient = getattr(error, "transient", None) or is_transient(error)
+                if not transient or attempt == _TRIES - 1:
+                    if isinstance(error, DatabaseConnectionError):
+                        raise
+                    message = describe_error(error, self.database_url, self.auth_token, _SETTINGS)
+                    raise DatabaseConnectionError(message) from None
+                time.sleep(0.25 * 2**attempt)
+        raise AssertionError  # pragma: no cover - the loop returns or raises
+
     def set(self, state: MeltanoState) -> None:
         """Write the whole state of `state.state_id` (Meltano merges partials first)."""
-        self.connection.execute(
-            f'INSERT INTO "{STATE_TABLE}" '
-            '("state_id", "completed_state", "partial_state", "updated_at") '
-            "VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ')) "
-            'ON CONFLICT ("state_id") DO UPDATE SET '
-            '"completed_state" = excluded."completed_state", '
-            '"partial_state" = excluded."partial_state", "updated_at" = excluded."updated_at"',
-            (
-                state.state_id,
-                json.dumps(state.completed_state or {}),
-                json.dumps(state.partial_state or {}),
-            ),
+        row = (
+            state.state_id,
+            json.dumps(state.completed_state or {}),
+            json.dumps(state.partial_state or {}),
         )
-        self.connection.commit()
+        self._do(lambda connection: _write(connection, _UPSERT_STATE, row))
 
     def get(self, state_id: str) -> MeltanoState | None:
         """Read the state of `state_id`, claiming the job's run lock.
@@ -162,10 +200,7 @@ class LibSQLStateStoreManager(StateStoreManager):
             StateIDLockedError: another live run holds the job's lock.
         """
         self._claim_run_lock(state_id)
-        row = self.connection.execute(
-            f'SELECT "completed_state", "partial_state" FROM "{STATE_TABLE}" WHERE "state_id" = ?',
-            (state_id,),
-        ).fetchone()
+        row = self._do(lambda connection: _read_one(connection, _SELECT_STATE, state_id))
         if row is None:
             return None
         return MeltanoState(
@@ -176,19 +211,14 @@ class LibSQLStateStoreManager(StateStoreManager):
 
     def delete(self, state_id: str) -> None:
         """Remove the state row of `state_id`."""
-        self.connection.execute(
-            f'DELETE FROM "{STATE_TABLE}" WHERE "state_id" = ?',
-            (state_id,),
-        )
-        self.connection.commit()
+        self._do(lambda connection: _write(connection, _DELETE_STATE, (state_id,)))
 
     def get_state_ids(self, pattern: str | None = None) -> Iterable[str]:
         """List state IDs, optionally filtered by a glob pattern (`*`, `?`)."""
-        cursor = self.connection.execute(
-            f'SELECT "state_id" FROM "{STATE_TABLE}" WHERE "state_id" GLOB ? ORDER BY 1',
-            (pattern or "*",),
+        rows = self._do(
+            lambda connection: connection.execute(_SELECT_IDS, (pattern or "*",)).fetchall()
         )
-        return [row[0] for row in cursor.fetchall()]
+        return [row[0] for row in rows]
 
     @contextmanager
     def acquire_lock(self, state_id: str, *, retry_seconds: float) -> Iterator[None]:
@@ -200,17 +230,15 @@ class LibSQLStateStoreManager(StateStoreManager):
             yield
         finally:
             if not held_before:
-                self._release(state_id)
+                self._do(lambda connection: release(connection, state_id))
 
     def _claim_run_lock(self, state_id: str) -> None:
         if _RUN_LOCKS.holds(self.database_url, state_id):
             return
         if not self._try_claim(state_id):
-            owner, acquired_at, expires_at = self.connection.execute(
-                f'SELECT "owner", "acquired_at", "expires_at" FROM "{LOCK_TABLE}" '
-                'WHERE "state_id" = ?',
-                (state_id,),
-            ).fetchone()
+            owner, acquired_at, expires_at = self._do(
+                lambda connection: _read_one(connection, _SELECT_LOCK, state_id)
+            )
             msg = (
                 f"Another run of '{state_id}' holds its lock in the {self.label} "
                 f"(process {owner}, started {_iso(acquired_at)}). Not starting a second, "
@@ -222,10 +250,18 @@ class LibSQLStateStoreManager(StateStoreManager):
         _RUN_LOCKS.add(self, state_id)
 
     def _try_claim(self, state_id: str) -> bool:
-        return try_claim(self.connection, state_id, self.lock_timeout_seconds)
+        return self._do(
+            lambda connection: try_claim(connection, state_id, self.lock_timeout_seconds)
+        )
 
-    def _release(self, state_id: str) -> None:
-        release(self.connection, state_id)
+
+def _write(connection: t.Any, sql: str, parameters: tuple) -> None:
+    connection.execute(sql, parameters)
+    connection.commit()
+
+
+def _read_one(connection: t.Any, sql: str, state_id: str) -> tuple | None:
+    return connection.execute(sql, (state_id,)).fetchone()
 
 
 def try_claim(connection: t.Any, state_id: str, timeout_seconds: float) -> bool:
@@ -285,7 +321,7 @@ class _RunLocks:
             held = list(self._held.items())
         for (database_url, state_id), (auth_token, timeout) in held:
             try:
-                connection = connect(database_url, auth_token)
+                connection = connect(database_url, auth_token, _SETTINGS)
             except Exception:  # noqa: S112 - retried at the next beat; else it expires
                 continue
             try:
