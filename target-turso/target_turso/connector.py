@@ -220,6 +220,18 @@ class TursoConnector:
             with contextlib.suppress(ValueError):  # already broken: why we drop it
                 db.close()
 
+    def object_names(self) -> list[str]:
+        """Names of the database's tables and views."""
+        return self.transaction(
+            lambda db: [
+                row[0]
+                for row in self.execute(
+                    db, "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+                ).fetchall()
+            ],
+            "the list of tables",
+        )
+
     def execute(self, db: t.Any, sql: str, parameters: tuple = ()) -> t.Any:
         """Run one statement, counting round trips."""
         self.round_trips += 1

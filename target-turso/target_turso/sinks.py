@@ -79,10 +79,10 @@ class TursoSink(BatchSink):
         """The target's shared connection."""
         return self._target.connector
 
-    @property
+    @cached_property
     def table_name(self) -> str:
-        """`<table_prefix><stream name>`, verbatim (it is always quoted)."""
-        return f"{self.config.get('table_prefix') or ''}{self.stream_name}"
+        """`<table_prefix><stream name>`, verbatim (always quoted; see `table_for`)."""
+        return self._target.table_for(self.stream_name)
 
     @cached_property
     def load_method(self) -> str:

@@ -14,6 +14,7 @@ from singer_sdk.target_base import Target
 
 from target_turso.connection import DEFAULT_DATABASE_URL, DatabaseConnectionError
 from target_turso.connector import DatabaseWriteError, TursoConnector
+from target_turso.naming import sql_fold, suffixed
 from target_turso.reader import NumberedSingerReader
 from target_turso.sinks import APPEND_ONLY, OVERWRITE, UPSERT, TursoSink
 
@@ -101,6 +102,7 @@ class TargetTurso(Target):
         self.stats = LoadStats()
         self.overwritten: set[str] = set()
         """Tables already emptied in this run by `overwrite`."""
+        self._tables: dict[str, str] = {}
 
     @property
     def connector(self) -> TursoConnector:
@@ -110,6 +112,29 @@ class TargetTurso(Target):
                 self.config.get("database_url"), self.config.get("auth_token"), self.logger
             )
         return self._connector
+
+    def table_for(self, stream_name: str) -> str:
+        """The table of a stream: `<table_prefix><stream name>`, or a suffixed name.
+
+        SQLite compares table names case-insensitively for ASCII letters, so streams
+        `Users` and `users` would share (and overwrite) one table. As for columns: a
+        table with the exact name is used; otherwise a name another stream's table (or a
+        view) already has under another spelling gets `<name>__<8 hex of its SHA-256>`.
+        """
+        if stream_name not in self._tables:
+            wanted = f"{self.config.get('table_prefix') or ''}{stream_name}"
+            taken = {*self.connector.object_names(), *self._tables.values()}
+            clash = wanted not in taken and sql_fold(wanted) in {sql_fold(n) for n in taken}
+            self._tables[stream_name] = suffixed(wanted) if clash else wanted
+            if clash:
+                self.logger.warning(
+                    "Stream %r loads into table %r: SQLite would see %r as an existing "
+                    "table of another spelling.",
+                    stream_name,
+                    self._tables[stream_name],
+                    wanted,
+                )
+        return self._tables[stream_name]
 
     def get_sink(
         self,

@@ -6,6 +6,7 @@ Every test runs against a local file and against sqld (the `database` fixture).
 from __future__ import annotations
 
 import libsql_experimental
+from target_turso.naming import suffixed
 
 BIG_SCHEMA = {
     "type": "SCHEMA",
@@ -268,3 +269,13 @@ def test_widening_a_column_keeps_views_and_indexes_on_the_table(
         "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
         (big,),
     ) == [(f"{big}_n",)]
+
+
+def test_streams_differing_only_in_case_get_tables_of_their_own(database, load_file):
+    load_file("streams_differing_in_case")
+    load_file("streams_differing_in_case")  # the same tables again on a re-run
+    # `Users` came first and keeps its name; `users` is suffixed like a column would be.
+    assert database.query(f'SELECT "id", "a" FROM {database.table("Users")}') == [(1, "upper")]
+    lower = suffixed(database.prefix + "users")
+    assert lower.removeprefix(database.prefix).startswith("users__")
+    assert database.query(f'SELECT "id", "b" FROM "{lower}" ORDER BY "id"') == [(1, 5), (2, 6)]
