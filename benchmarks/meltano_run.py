@@ -113,6 +113,7 @@ def main() -> None:
         env |= {
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "UV_COMPILE_BYTECODE": "1",  # as `make setup` installs them
         }
         subprocess.run(
             [str(Path(sys.executable).parent / "meltano"), "install"],

@@ -69,6 +69,9 @@ class MeltanoProject:
 
 def install_project(root: Path) -> MeltanoProject:
     project = MeltanoProject(copy_project(root))
-    result = project.meltano("install", env={"MELTANO_DATABASE_URI": f"sqlite:///{root}/m.db"})
+    result = project.meltano(
+        "install",
+        env={"MELTANO_DATABASE_URI": f"sqlite:///{root}/m.db", "UV_COMPILE_BYTECODE": "1"},
+    )
     assert result.returncode == 0, result
     return project
