@@ -5,6 +5,9 @@ rhythm with days off; hours peak at the commute and in the evening; a few tracks
 local files and a few are collaborations. Deterministic for a given seed.
 
     python benchmarks/history.py 100000 > plays.singer
+
+`write_export` writes the Spotify data export (Extended streaming history) of such a history,
+as the tap's `history_path` reads it.
 """
 
 from __future__ import annotations
@@ -102,6 +105,7 @@ def plays(count: int, seed: int = 7, start: dt.date = dt.date(2023, 1, 2)) -> li
     rng = random.Random(seed)
     catalog = _catalog(rng, max(20, count // 60))
     weights = [1 / (rank + 1) ** 1.05 for rank in range(len(catalog) - 1)]
+    cumulative = list(itertools.accumulate(weights))  # what choices() would compute each time
     per_day = 90
     days = count // per_day + 1
     # Artist i is first heard on day `debut[i]`: most early on, a trickle later.
@@ -120,7 +124,7 @@ def plays(count: int, seed: int = 7, start: dt.date = dt.date(2023, 1, 2)) -> li
             if rng.random() < 0.01:
                 track = rng.choice(catalog[-1])
             else:
-                artist = rng.choices(range(len(weights)), weights=weights)[0]
+                artist = rng.choices(range(len(weights)), cum_weights=cumulative)[0]
                 while debut[artist] > index:
                     artist = rng.randrange(artist + 1)
                 track = rng.choice(catalog[artist])
@@ -155,6 +159,69 @@ def write_singer(count: int, out: TextIO, seed: int = 7) -> None:
         out.write(
             json.dumps({"type": "RECORD", "stream": "listening_gaps", "record": record}) + "\n"
         )
+
+
+EXPORT_FILE_ENTRIES = 15_000
+"""About as many entries as Spotify puts in one 12 MB Streaming_History_Audio file."""
+
+
+def _export_entry(moment: dt.datetime, ms_played: int, track: dict | None) -> dict:
+    """An Extended streaming history entry (as Spotify writes it) of `track` or an episode."""
+    album = (track or {}).get("album") or {}
+    return {
+        "ts": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "platform": "Android OS 14 API 34 (Google, Pixel 8)",
+        "ms_played": ms_played,
+        "conn_country": "DE",
+        "ip_addr": "192.0.2.1",
+        "master_metadata_track_name": track and track["name"],
+        "master_metadata_album_artist_name": track and album["artists"][0]["name"],
+        "master_metadata_album_album_name": track and album["name"],
+        "spotify_track_uri": track and track["uri"],
+        "episode_name": None if track else "Episode of the day",
+        "episode_show_name": None if track else "The Daily Show",
+        "spotify_episode_uri": None if track else "spotify:episode:daily",
+        "audiobook_title": None,
+        "audiobook_uri": None,
+        "audiobook_chapter_uri": None,
+        "audiobook_chapter_title": None,
+        "reason_start": "trackdone",
+        "reason_end": "trackdone",
+        "shuffle": False,
+        "skipped": False,
+        "offline": False,
+        "offline_timestamp": None,
+        "incognito_mode": False,
+    }
+
+
+def write_export(history: list[dict], folder: Path, seed: int = 11) -> int:
+    """Write the Extended streaming history of `history` to `folder`; return its entries.
+
+    Each play ends 0-3 s before its `played_at`, to the second; about one play in eight is
+    preceded by a skip (under 30 s), one in fifty by a podcast episode, and one in two
+    hundred is exported twice, as Spotify's exports do.
+    """
+    rng = random.Random(seed)
+    entries = []
+    for play in history:
+        ended = dt.datetime.fromisoformat(play["played_at"].replace("Z", "+00:00"))
+        ended -= dt.timedelta(seconds=rng.randint(0, 3))
+        if rng.random() < 0.125:
+            entries.append(_export_entry(ended - dt.timedelta(minutes=1), 4_000, play["track"]))
+        if rng.random() < 0.02:
+            entries.append(_export_entry(ended - dt.timedelta(minutes=2), 600_000, None))
+        entry = _export_entry(ended, play["track"]["duration_ms"], play["track"])
+        entries.append(entry)
+        if rng.random() < 0.005:
+            entries.append(entry)
+    folder.mkdir(parents=True, exist_ok=True)
+    for n, start in enumerate(range(0, len(entries), EXPORT_FILE_ENTRIES)):
+        chunk = entries[start : start + EXPORT_FILE_ENTRIES]
+        years = f"{chunk[0]['ts'][:4]}-{chunk[-1]['ts'][:4]}"
+        path = folder / f"Streaming_History_Audio_{years}_{n}.json"
+        path.write_text(json.dumps(chunk, ensure_ascii=False))
+    return len(entries)
 
 
 if __name__ == "__main__":

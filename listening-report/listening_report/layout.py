@@ -13,6 +13,8 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
+from listening_report.merge import MIN_MS_PLAYED, merged_select, normalized_name
+
 FLATTEN_SEPARATOR = "__"
 
 PLAYED_AT_FORMAT = "%Y-%m-%dT%H:%M:%fZ"
@@ -34,6 +36,7 @@ PLAYS_COLUMNS = (
 )
 """The columns of the `plays` view: what every source of plays must provide."""
 LISTENING_GAPS = "listening_gaps"
+STREAMING_HISTORY = "streaming_history"
 
 
 class LayoutError(Exception):
@@ -99,6 +102,7 @@ def recently_played_select(table: Table) -> str:
     Minutes listened are an estimate: Spotify lists a play once it passed 30 s and
     says nothing of how long it lasted, so a play counts the track's full length.
     Tracks are keyed on their URI, which local files (whose `id` is null) have too.
+    `id` (the stored `played_at`, the table's key) tells plays apart for the merge.
     """
     missing = [path for path in ("played_at", "track.uri") if not table.holds(path)]
     if missing:
@@ -121,6 +125,7 @@ def recently_played_select(table: Table) -> str:
         "album_artists": f"COALESCE({col('track.album.artists')}, '[]')",
         "ms_played": f"COALESCE({col('track.duration_ms')}, 0)",
         "is_local": col("track.is_local"),
+        "id": col("played_at"),
     }
     select = ",\n  ".join(f"{expression} AS {name}" for name, expression in columns.items())
     # A play whose time SQLite cannot read has no day, week or hour: it is left out.
@@ -130,19 +135,63 @@ def recently_played_select(table: Table) -> str:
     )
 
 
+def streaming_history_select(table: Table) -> str:
+    """Return the SELECT of the export's plays of music, as `merge.merged_select` reads them.
+
+    A row is a play of music when it is a track (`kind` is null in Account data files that
+    do not say) named or with a URI, lasting MIN_MS_PLAYED or more. Episodes and
+    audiobooks are left out; the merge leaves out rows whose time SQLite cannot read.
+    """
+    missing = [path for path in ("play_id", "ended_at", "ms_played") if not table.holds(path)]
+    if missing:
+        msg = (
+            f"Table {table.name!r} has no column for {', '.join(missing)}: "
+            "is it the streaming_history table written by target-turso?"
+        )
+        raise LayoutError(msg)
+    col = table.column_expression
+    columns = {
+        "id": col("play_id"),
+        "source_format": col("source_format"),
+        "played_at": normalized_instant(col("ended_at")),
+        "ms_played": col("ms_played"),
+        "track_name": col("track_name"),
+        "artist_name": col("artist_name"),
+        "album_name": col("album_name"),
+        "uri": col("spotify_track_uri"),
+        "title": normalized_name(col("track_name")),
+        "artist": normalized_name(col("artist_name")),
+    }
+    select = ",\n  ".join(f"{expression} AS {name}" for name, expression in columns.items())
+    return (
+        f"SELECT\n  {select}\nFROM {quote_identifier(table.name)}\n"
+        f"WHERE {columns['ms_played']} >= {MIN_MS_PLAYED}\n"
+        f"  AND COALESCE({col('kind')}, 'track') = 'track'\n"
+        f"  AND COALESCE({columns['uri']}, {columns['track_name']}) IS NOT NULL"
+    )
+
+
+def _empty_select(columns: tuple[str, ...]) -> str:
+    return f"SELECT {', '.join(f'NULL AS {name}' for name in columns)} WHERE 0"
+
+
 def plays_select(connection: t.Any, table_prefix: str = "") -> str:
     """Return the SELECT of every play, one row per play, from the tables in the database.
 
-    Each source of plays contributes a SELECT with the same columns; the `plays`
-    view is their UNION ALL, and every other view builds on `plays`.
+    The live plays (`recently_played`) and the Spotify data export (`streaming_history`,
+    when imported) each contribute a SELECT with the same columns; `merge` joins them
+    without counting a play twice. Every other view builds on `plays`.
     """
-    name = table_prefix + RECENTLY_PLAYED
-    table = read_table(connection, name)
-    if table is None:
+    names = [table_prefix + name for name in (RECENTLY_PLAYED, STREAMING_HISTORY)]
+    live, export = (read_table(connection, name) for name in names)
+    if live is None and export is None:
         msg = (
-            f"The database has no table {name!r}. Run the tap and target-turso first "
-            "(meltano run tap-spotify-recent target-turso), or set the table prefix "
-            "to the target's `table_prefix`."
+            f"The database has no table {names[0]!r} (nor {names[1]!r}). Run the tap and "
+            "target-turso first (meltano run tap-spotify-recent target-turso), or set the "
+            "table prefix to the target's `table_prefix`."
         )
         raise LayoutError(msg)
-    return recently_played_select(table)
+    live_select = recently_played_select(live) if live else _empty_select((*PLAYS_COLUMNS, "id"))
+    if export is None:
+        return f"SELECT {', '.join(PLAYS_COLUMNS)} FROM (\n{live_select}\n)"
+    return merged_select(live_select, streaming_history_select(export), PLAYS_COLUMNS)

@@ -1,0 +1,268 @@
+"""One history from every source of plays: the live plays and the Spotify data export.
+
+The export (`streaming_history`) overlaps the live plays (`recently_played`) wherever both
+were recording, and may hold the same plays twice itself (an Extended streaming history and
+an Account data import of the same year, or the export's own duplicate rows). The `plays`
+view counts each play once:
+
+1. **What counts.** An export row is a play of music when it lasted `MIN_MS_PLAYED` (30 s,
+   as Spotify counts a stream) or more and is a track (podcast episodes and audiobooks are
+   listened to, not played: they stay out of `plays`). Live plays all count: Spotify lists a
+   play once it passed 30 s.
+2. **The export's own duplicates.** Identical rows share their key (`play_id`) and are one
+   row already. Extended rows of the same URI and the same `ms_played` ending less than
+   `DUPLICATE_S` apart are one play (Maloja's rule: two real plays cannot both last that long
+   and end that close).
+3. **Account data vs Extended.** An Account data play is the same as an Extended play of the
+   same track title with the same artist or the same `ms_played`, ending in the same minute
+   give or take `TOLERANCE_S`; the Extended row is kept (it has the URI and album).
+4. **Export vs live.** An export play and a live play are the same when they are the same
+   track (same `track_key`: the URI; Account data rows get the URI of the track heard under the
+   same title and artist, see below) and their end times lie within `TOLERANCE_S`. The pair
+   becomes one play: the live record (full credits and ids) with the export's exact
+   `ms_played`, `source` = `both`.
+
+Times are compared to the second. An Account data time (`endTime`, to the minute) stands for
+every second of its minute, so it matches from `TOLERANCE_S` before the minute to
+`TOLERANCE_S` after its end. Pairs are one to one: each play is paired with its nearest
+candidate, and only when that candidate's nearest is the play itself (mutual nearest), so a
+track played twice in a row stays two plays.
+
+**Keys of export plays.** Tracks are keyed on their URI. A row without one (Account data)
+takes the URI most played under the same title and artist (normalised: trimmed, ASCII case
+folded), from the live plays' credits and from Extended rows, or else a key made of both
+names. A track heard live lends its live credits and album to its export plays, so every play
+of a track credits the same artists. Otherwise the export knows only the album artist's name:
+it takes the URI of the live artist of that name most played (else the name is the key),
+and the album takes the URI of the live album of that name and first artist (else a key of
+both names).
+"""
+
+from __future__ import annotations
+
+MIN_MS_PLAYED = 30_000
+TOLERANCE_S = 60
+DUPLICATE_S = 30
+MINUTE_S = 59
+"""How many seconds after a minute-precision time the play may have ended."""
+BUCKET_S = 2 * TOLERANCE_S
+"""Time buckets for the pairing join: any two plays that may pair lie in adjacent buckets."""
+
+ACCOUNT_DATA = "account_data"
+FIRST_ALBUM_ARTIST = "json_extract(album_artists, '$[0].name')"
+"""The export format whose times are to the minute and whose rows have no URI."""
+
+
+def normalized_name(expression: str) -> str:
+    """Return SQL for the form in which names are compared: trimmed, lower case.
+
+    SQLite's lower() folds ASCII letters only: "Björk" and "BJÖRK" stay apart.
+    """
+    return f"lower(trim({expression}))"
+
+
+def _credited(column: str) -> str:
+    """SQL for one row per artist credited in the JSON `column` of each live track.
+
+    Columns: the track's `track_key`, normalised `title` and `plays`, and the artist's
+    normalised `name` and `uri`.
+    """
+    name = normalized_name("json_extract(a.value, '$.name')")
+    return (
+        f"SELECT t.track_key, {normalized_name('t.track_name')} AS title, t.plays, "
+        f"{name} AS name, json_extract(a.value, '$.uri') AS uri "
+        f"FROM m_live_tracks AS t, json_each(t.{column}) AS a"
+    )
+
+
+def _most_played(name: str, key: str, value: str, rows: str) -> str:
+    """SQL for a CTE mapping each `key` (columns) to its `value` with the most `plays` in `rows`."""
+    not_null = " AND ".join(f"{column} IS NOT NULL" for column in (*key.split(", "), value))
+    return f"""{name} AS (
+  SELECT {key}, {value} FROM (
+    SELECT {key}, {value},
+      row_number() OVER (PARTITION BY {key} ORDER BY sum(plays) DESC, {value}) AS n
+    FROM (
+{rows}
+    )
+    WHERE {not_null}
+    GROUP BY {key}, {value}
+  )
+  WHERE n = 1
+)"""
+
+
+def _pairs(name: str, left: str, right: str, key: str, condition: str = "") -> str:
+    """SQL for a CTE pairing rows of `left` with rows of `right` of the same `key`.
+
+    A pair's end times (each side's `lo` to `hi` seconds) lie within TOLERANCE_S; each row
+    goes with its nearest candidate, and the pair holds only when the choice is mutual.
+    """
+    also = f" AND ({condition})" if condition else ""
+    gap = "max(0, l.lo - r.hi, r.lo - l.hi)"
+    return f"""{name} AS MATERIALIZED (
+  SELECT left_id, right_id, left_ms_played FROM (
+    SELECT left_id, right_id, left_ms_played,
+      row_number() OVER (PARTITION BY left_id ORDER BY gap, skew, right_id) AS left_rank,
+      row_number() OVER (PARTITION BY right_id ORDER BY gap, skew, left_id) AS right_rank
+    FROM (
+      SELECT l.id AS left_id, r.id AS right_id, l.ms_played AS left_ms_played,
+        {gap} AS gap, abs(l.lo + l.hi - r.lo - r.hi) AS skew
+      FROM {left} AS l
+      CROSS JOIN m_near AS near
+      CROSS JOIN {right} AS r ON r.{key} = l.{key} AND r.bucket = l.bucket + near.step
+      WHERE {gap} <= {TOLERANCE_S}{also}
+    )
+  )
+  WHERE left_rank = 1 AND right_rank = 1
+)"""
+
+
+def _timed(select: str, hi: str = "lo") -> str:
+    """SQL adding `lo`/`hi` (earliest and latest end, Unix seconds) and `bucket` to `select`.
+
+    Rows whose `played_at` SQLite cannot read (NULL) are left out.
+
+    Each LIMIT -1 keeps SQLite from inlining a subquery, which would compute its
+    `played_at` (then `lo`) again for each use.
+    """
+    return f"""  SELECT *, {hi} AS hi, lo / {BUCKET_S} AS bucket FROM (
+    SELECT *, CAST(strftime('%s', played_at) AS INTEGER) AS lo FROM (
+{select}
+    LIMIT -1)
+  LIMIT -1)
+  WHERE lo IS NOT NULL"""
+
+
+def _live_columns(plays_columns: tuple[str, ...]) -> str:
+    """The columns of a live play: an export twin gives its exact `ms_played`."""
+    special = {
+        "source": "CASE WHEN t.left_id IS NULL THEN 'recently_played' ELSE 'both' END",
+        "ms_played": "COALESCE(t.left_ms_played, l.ms_played)",
+    }
+    return ",\n  ".join(
+        f"{special[column]} AS {column}" if column in special else f"l.{column}"
+        for column in plays_columns
+    )
+
+
+_EXPORT_COLUMNS = f"""  e.played_at,
+  'streaming_history' AS source,
+  e.track_key,
+  CASE WHEN e.track_key LIKE 'spotify:track:%' THEN substr(e.track_key, 15) END AS track_id,
+  e.track_name,
+  COALESCE(c.artists, json_array(json_object('name', e.artist_name, 'uri', au.uri))) AS artists,
+  COALESCE(
+    c.album_key,
+    al.album_key,
+    CASE WHEN e.album_name IS NOT NULL THEN json_array(e.artist, {normalized_name("e.album_name")}) END
+  ) AS album_key,
+  COALESCE(c.album_name, e.album_name) AS album_name,
+  COALESCE(
+    c.album_artists,
+    CASE WHEN e.album_name IS NULL THEN '[]'
+    ELSE json_array(json_object('name', e.artist_name, 'uri', au.uri)) END
+  ) AS album_artists,
+  e.ms_played,
+  CASE WHEN e.track_key LIKE 'spotify:local:%' THEN 1
+    WHEN e.track_key LIKE 'spotify:%' THEN 0 END AS is_local"""
+
+
+def merged_select(live_select: str, export_select: str, plays_columns: tuple[str, ...]) -> str:
+    """Return the SELECT of every play, live and exported, each once.
+
+    `live_select` yields the `plays_columns` plus a unique `id`; `export_select` yields the
+    export's music plays: `id`, `source_format`, `played_at`, `ms_played`, `track_name`,
+    `artist_name`, `album_name`, `uri` and the normalised `title` and `artist`.
+    """
+    account = f"source_format = '{ACCOUNT_DATA}'"
+    account_twins = _pairs(
+        "m_account_twins",
+        "m_account",
+        "m_extended",
+        "title",
+        "l.artist = r.artist OR l.ms_played = r.ms_played",
+    )
+    track_uris = _most_played(
+        "m_track_uris",
+        "title, artist",
+        "uri",
+        f"      SELECT title, name AS artist, track_key AS uri, plays FROM ({_credited('artists')})\n"
+        "      UNION ALL\n"
+        "      SELECT title, artist, uri, 1 FROM m_extended\n"
+        "      WHERE title IN (SELECT title FROM m_export_kept WHERE uri IS NULL)",
+    )
+    artist_uris = _most_played(
+        "m_artist_uris",
+        "name",
+        "uri",
+        f"      {_credited('artists')}\n      UNION ALL\n      {_credited('album_artists')}",
+    )
+    album_uris = _most_played(
+        "m_album_uris",
+        "album, artist",
+        "album_key",
+        f"      SELECT {normalized_name('album_name')} AS album,\n"
+        f"        {normalized_name(FIRST_ALBUM_ARTIST)} AS artist, album_key, plays\n"
+        "      FROM m_live_tracks\n"
+        "      WHERE album_key LIKE 'spotify:album:%'",
+    )
+    return f"""WITH
+m_near (step) AS (VALUES (-1), (0), (1)),
+m_live AS MATERIALIZED (
+{_timed(live_select)}
+),
+m_live_tracks AS MATERIALIZED (
+  SELECT track_key, track_name, artists, album_key, album_name, album_artists,
+    count(*) AS plays, max(played_at)
+  FROM m_live
+  GROUP BY track_key
+),
+m_export AS MATERIALIZED (
+{_timed(export_select, f"lo + CASE WHEN {account} THEN {MINUTE_S} ELSE 0 END")}
+),
+m_duplicates AS (
+  SELECT id FROM (
+    SELECT id, lo - lag(lo) OVER (PARTITION BY uri, ms_played ORDER BY lo, id) AS after_previous
+    FROM m_export
+    WHERE NOT {account} AND uri IS NOT NULL
+  )
+  WHERE after_previous < {DUPLICATE_S}
+),
+m_extended AS MATERIALIZED (
+  SELECT * FROM m_export WHERE NOT {account} AND id NOT IN (SELECT id FROM m_duplicates)
+),
+m_account AS MATERIALIZED (
+  SELECT * FROM m_export WHERE {account}
+),
+{account_twins},
+m_export_kept AS MATERIALIZED (
+  SELECT * FROM m_extended
+  UNION ALL
+  SELECT * FROM m_account WHERE id NOT IN (SELECT left_id FROM m_account_twins)
+),
+{track_uris},
+m_export_keyed AS MATERIALIZED (
+  SELECT *, uri AS track_key FROM m_export_kept WHERE uri IS NOT NULL
+  UNION ALL
+  SELECT e.*, COALESCE(u.uri, json_array(e.artist, e.title))
+  FROM m_export_kept AS e
+  LEFT JOIN m_track_uris AS u ON u.title = e.title AND u.artist = e.artist
+  WHERE e.uri IS NULL
+),
+{_pairs("m_live_twins", "m_export_keyed", "m_live", "track_key")},
+{artist_uris},
+{album_uris}
+SELECT
+  {_live_columns(plays_columns)}
+FROM m_live AS l
+LEFT JOIN m_live_twins AS t ON t.right_id = l.id
+UNION ALL
+SELECT
+{_EXPORT_COLUMNS}
+FROM m_export_keyed AS e
+LEFT JOIN m_live_tracks AS c ON c.track_key = e.track_key
+LEFT JOIN m_artist_uris AS au ON au.name = e.artist
+LEFT JOIN m_album_uris AS al
+  ON al.album = {normalized_name("e.album_name")} AND al.artist = e.artist
+WHERE e.id NOT IN (SELECT left_id FROM m_live_twins)"""
