@@ -21,7 +21,7 @@ from target_turso.connection import (
 )
 
 from listening_report import html
-from listening_report.layout import LayoutError, plays_select
+from listening_report.layout import LayoutError, read_sources
 from listening_report.period import Period, parse_bound, parse_timezone
 from listening_report.report import build_report
 from listening_report.views import Views
@@ -183,7 +183,7 @@ def main(
     connection = _open(database_url, auth_token)
     url = database_url or DEFAULT_DATABASE_URL
     try:
-        plays = Views(plays_select(connection, table_prefix), table_prefix)
+        plays = Views(read_sources(connection, table_prefix), table_prefix)
         if views:
             try:
                 created = plays.create(connection)
@@ -194,7 +194,7 @@ def main(
                 )
                 raise click.ClickException(msg) from None
             click.echo(f"Created or replaced {len(created)} views: {', '.join(created)}", err=True)
-        data = build_report(connection, plays, period, top, table_prefix)
+        data = build_report(connection, plays, period, top)
     except LayoutError as error:
         raise click.ClickException(str(error)) from None
     except ValueError as error:

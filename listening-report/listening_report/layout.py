@@ -13,7 +13,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
-from listening_report.merge import MIN_MS_PLAYED, merged_select, normalized_name
+from listening_report.merge import MIN_MS_PLAYED, TOLERANCE_S, merged_select, normalized_name
 
 FLATTEN_SEPARATOR = "__"
 
@@ -36,6 +36,7 @@ PLAYS_COLUMNS = (
 )
 """The columns of the `plays` view: what every source of plays must provide."""
 LISTENING_GAPS = "listening_gaps"
+GAP_COLUMNS = ("detected_at", "bookmark", "oldest_returned_played_at")
 STREAMING_HISTORY = "streaming_history"
 
 
@@ -175,23 +176,106 @@ def _empty_select(columns: tuple[str, ...]) -> str:
     return f"SELECT {', '.join(f'NULL AS {name}' for name in columns)} WHERE 0"
 
 
-def plays_select(connection: t.Any, table_prefix: str = "") -> str:
-    """Return the SELECT of every play, one row per play, from the tables in the database.
+def _instants(table: Table, names: tuple[str, ...]) -> str:
+    """SQL reading the date-time columns `names` of `table` as UTC text (LIMIT -1: once each)."""
+    columns = ", ".join(
+        f"{normalized_instant(table.column_expression(name))} AS {name}" for name in names
+    )
+    return f"SELECT {columns} FROM {quote_identifier(table.name)} LIMIT -1"
+
+
+def listening_gaps_select(gaps: Table | None, export: Table | None) -> str:
+    """Return the SELECT of the gaps the tap reported, with whether the export spans each.
+
+    Columns: GAP_COLUMNS (UTC text) and `export_spans`: 1 when the plays of one export
+    format run from the bookmark to the oldest returned play (each give or take
+    TOLERANCE_S), so the export holds every play of the gap.
+    """
+    if gaps is None:
+        return _empty_select((*GAP_COLUMNS, "export_spans"))
+    if export is None:
+        return f"SELECT *, 0 AS export_spans FROM ({_instants(gaps, GAP_COLUMNS)})"
+    ended_at = normalized_instant(export.column_expression("ended_at"))
+    after, before = (
+        f"strftime('{PLAYED_AT_FORMAT}', {column}, '{sign}{TOLERANCE_S} seconds')"
+        for column, sign in (("g.bookmark", "+"), ("g.oldest_returned_played_at", "-"))
+    )
+    return f"""WITH m_export_spans AS (
+  SELECT min(ended_at) AS first, max(ended_at) AS last
+  FROM (
+    SELECT {ended_at} AS ended_at, {export.column_expression("source_format")} AS source_format
+    FROM {quote_identifier(export.name)}
+    LIMIT -1
+  )
+  WHERE ended_at IS NOT NULL
+  GROUP BY source_format
+)
+SELECT
+  g.*,
+  EXISTS (
+    SELECT 1 FROM m_export_spans
+    WHERE first <= COALESCE({after}, first) AND last >= COALESCE({before}, last)
+  ) AS export_spans
+FROM ({_instants(gaps, GAP_COLUMNS)}) AS g"""
+
+
+def bounds_select(times: list[tuple[Table, str]]) -> str:
+    """Return the SELECT of the first and last (`first`, `last`) of the (table, column) times."""
+    times_select = "\nUNION ALL\n".join(
+        f"SELECT {normalized_instant(table.column_expression(column))} AS t "
+        f"FROM {quote_identifier(table.name)}"
+        for table, column in times
+    )
+    return f"SELECT min(t) AS first, max(t) AS last FROM (\n{times_select}\n)"
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The SELECTs over the target's tables that the views build on."""
+
+    plays: str
+    """Every play, once: PLAYS_COLUMNS."""
+    gaps: str
+    """The tap's listening gaps (see `listening_gaps_select`)."""
+    bounds: str
+    """The first and last instant of any play, live or exported, cheaply (no merge)."""
+
+
+def read_sources(connection: t.Any, table_prefix: str = "") -> Sources:
+    """Read the tables in the database and return the SELECTs of the views' sources.
 
     The live plays (`recently_played`) and the Spotify data export (`streaming_history`,
-    when imported) each contribute a SELECT with the same columns; `merge` joins them
-    without counting a play twice. Every other view builds on `plays`.
+    when imported) each contribute a SELECT of plays; `merge` joins them without counting
+    a play twice. Every view builds on the plays; `listening_gaps` may be absent.
+
+    Raises:
+        LayoutError: neither table of plays exists, or one lacks the columns it needs.
     """
-    names = [table_prefix + name for name in (RECENTLY_PLAYED, STREAMING_HISTORY)]
-    live, export = (read_table(connection, name) for name in names)
+    live, export, gaps = (
+        read_table(connection, table_prefix + name)
+        for name in (RECENTLY_PLAYED, STREAMING_HISTORY, LISTENING_GAPS)
+    )
     if live is None and export is None:
         msg = (
-            f"The database has no table {names[0]!r} (nor {names[1]!r}). Run the tap and "
-            "target-turso first (meltano run tap-spotify-recent target-turso), or set the "
-            "table prefix to the target's `table_prefix`."
+            f"The database has no table {table_prefix + RECENTLY_PLAYED!r} (nor "
+            f"{table_prefix + STREAMING_HISTORY!r}). Run the tap and target-turso first "
+            "(meltano run tap-spotify-recent target-turso), or set the table prefix "
+            "to the target's `table_prefix`."
         )
         raise LayoutError(msg)
     live_select = recently_played_select(live) if live else _empty_select((*PLAYS_COLUMNS, "id"))
     if export is None:
-        return f"SELECT {', '.join(PLAYS_COLUMNS)} FROM (\n{live_select}\n)"
-    return merged_select(live_select, streaming_history_select(export), PLAYS_COLUMNS)
+        plays = f"SELECT {', '.join(PLAYS_COLUMNS)} FROM (\n{live_select}\n)"
+    else:
+        plays = merged_select(live_select, streaming_history_select(export), PLAYS_COLUMNS)
+    return Sources(
+        plays=plays,
+        gaps=listening_gaps_select(gaps, export),
+        bounds=bounds_select(
+            [
+                (table, column)
+                for table, column in ((live, "played_at"), (export, "ended_at"))
+                if table
+            ]
+        ),
+    )

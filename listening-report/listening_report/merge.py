@@ -62,7 +62,7 @@ def normalized_name(expression: str) -> str:
 
 
 def _credited(column: str) -> str:
-    """SQL for one row per artist credited in the JSON `column` of each live track.
+    """SQL for one row per artist credited in the JSON `column` of each live track and name.
 
     Columns: the track's `track_key`, normalised `title` and `plays`, and the artist's
     normalised `name` and `uri`.
@@ -71,7 +71,7 @@ def _credited(column: str) -> str:
     return (
         f"SELECT t.track_key, {normalized_name('t.track_name')} AS title, t.plays, "
         f"{name} AS name, json_extract(a.value, '$.uri') AS uri "
-        f"FROM m_live_tracks AS t, json_each(t.{column}) AS a"
+        f"FROM m_live_names AS t, json_each(t.{column}) AS a"
     )
 
 
@@ -173,13 +173,15 @@ def merged_select(live_select: str, export_select: str, plays_columns: tuple[str
 
     `live_select` yields the `plays_columns` plus a unique `id`; `export_select` yields the
     export's music plays: `id`, `source_format`, `played_at`, `ms_played`, `track_name`,
-    `artist_name`, `album_name`, `uri` and the normalised `title` and `artist`.
+    `artist_name`, `album_name`, `uri` and the normalised `title` and `artist`. Sets of
+    rows are kept narrow (ids and keys): copying whole rows costs more than the matching.
     """
     account = f"source_format = '{ACCOUNT_DATA}'"
+    matching = "id, title, artist, ms_played, lo, hi, bucket"
     account_twins = _pairs(
         "m_account_twins",
         "m_account",
-        "m_extended",
+        "m_extended_named",
         "title",
         "l.artist = r.artist OR l.ms_played = r.ms_played",
     )
@@ -189,8 +191,8 @@ def merged_select(live_select: str, export_select: str, plays_columns: tuple[str
         "uri",
         f"      SELECT title, name AS artist, track_key AS uri, plays FROM ({_credited('artists')})\n"
         "      UNION ALL\n"
-        "      SELECT title, artist, uri, 1 FROM m_extended\n"
-        "      WHERE title IN (SELECT title FROM m_export_kept WHERE uri IS NULL)",
+        "      SELECT title, artist, uri, 1 FROM m_export\n"
+        "      WHERE uri IS NOT NULL AND title IN (SELECT title FROM m_unnamed)",
     )
     artist_uris = _most_played(
         "m_artist_uris",
@@ -204,7 +206,7 @@ def merged_select(live_select: str, export_select: str, plays_columns: tuple[str
         "album_key",
         f"      SELECT {normalized_name('album_name')} AS album,\n"
         f"        {normalized_name(FIRST_ALBUM_ARTIST)} AS artist, album_key, plays\n"
-        "      FROM m_live_tracks\n"
+        "      FROM m_live_names\n"
         "      WHERE album_key LIKE 'spotify:album:%'",
     )
     return f"""WITH
@@ -213,10 +215,14 @@ m_live AS MATERIALIZED (
 {_timed(live_select)}
 ),
 m_live_tracks AS MATERIALIZED (
-  SELECT track_key, track_name, artists, album_key, album_name, album_artists,
-    count(*) AS plays, max(played_at)
+  SELECT track_key, artists, album_key, album_name, album_artists, max(played_at)
   FROM m_live
   GROUP BY track_key
+),
+m_live_names AS MATERIALIZED (
+  SELECT track_key, track_name, artists, album_key, album_name, album_artists, count(*) AS plays
+  FROM m_live
+  GROUP BY track_key, track_name
 ),
 m_export AS MATERIALIZED (
 {_timed(export_select, f"lo + CASE WHEN {account} THEN {MINUTE_S} ELSE 0 END")}
@@ -229,28 +235,40 @@ m_duplicates AS (
   )
   WHERE after_previous < {DUPLICATE_S}
 ),
-m_extended AS MATERIALIZED (
-  SELECT * FROM m_export WHERE NOT {account} AND id NOT IN (SELECT id FROM m_duplicates)
-),
 m_account AS MATERIALIZED (
-  SELECT * FROM m_export WHERE {account}
+  SELECT {matching} FROM m_export WHERE {account}
+),
+m_extended_named AS MATERIALIZED (
+  SELECT {matching} FROM m_export
+  WHERE NOT {account} AND title IN (SELECT title FROM m_account)
 ),
 {account_twins},
-m_export_kept AS MATERIALIZED (
-  SELECT * FROM m_extended
+m_dropped AS MATERIALIZED (
+  SELECT id FROM m_duplicates
   UNION ALL
-  SELECT * FROM m_account WHERE id NOT IN (SELECT left_id FROM m_account_twins)
+  SELECT left_id FROM m_account_twins
+),
+m_unnamed AS MATERIALIZED (
+  SELECT id, title, artist FROM m_export
+  WHERE uri IS NULL AND id NOT IN (SELECT id FROM m_dropped)
 ),
 {track_uris},
-m_export_keyed AS MATERIALIZED (
-  SELECT *, uri AS track_key FROM m_export_kept WHERE uri IS NOT NULL
-  UNION ALL
-  SELECT e.*, COALESCE(u.uri, json_array(e.artist, e.title))
-  FROM m_export_kept AS e
+m_named AS MATERIALIZED (
+  SELECT e.id, COALESCE(u.uri, json_array(e.artist, e.title)) AS track_key
+  FROM m_unnamed AS e
   LEFT JOIN m_track_uris AS u ON u.title = e.title AND u.artist = e.artist
-  WHERE e.uri IS NULL
 ),
-{_pairs("m_live_twins", "m_export_keyed", "m_live", "track_key")},
+m_export_keyed AS (
+  SELECT *, COALESCE(uri, (SELECT n.track_key FROM m_named AS n WHERE n.id = e.id)) AS track_key
+  FROM m_export AS e
+  WHERE id NOT IN (SELECT id FROM m_dropped)
+),
+m_export_when_live AS (
+  SELECT id, track_key, ms_played, lo, hi, bucket FROM m_export_keyed
+  WHERE hi >= (SELECT min(lo) FROM m_live) - {TOLERANCE_S}
+    AND lo <= (SELECT max(hi) FROM m_live) + {TOLERANCE_S}
+),
+{_pairs("m_live_twins", "m_export_when_live", "m_live", "track_key")},
 {artist_uris},
 {album_uris}
 SELECT

@@ -13,14 +13,9 @@ import datetime as dt
 import json
 import typing as t
 
-from listening_report.layout import (
-    LISTENING_GAPS,
-    normalized_instant,
-    quote_identifier,
-    read_table,
-)
+from listening_report.layout import GAP_COLUMNS
 from listening_report.period import Period, local_time_sql, offset_changes, parse_utc
-from listening_report.views import VIEW_NAMES, Views
+from listening_report.views import Views
 
 TOPS: dict[str, tuple[str, str, str]] = {
     # list: (view, label column, key column)
@@ -80,6 +75,28 @@ SECTIONS: dict[str, str] = {
 }
 
 
+def _sections(views: Views, period: Period) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Return the SQL of each section (views named in braces) and their parameters' text.
+
+    Beyond SECTIONS: the period's first and last play (UTC), the artists first heard in
+    it (ever) and the gaps with the export's coverage, from the whole-history views.
+    """
+    where, params = period.plays_where("first_played_at")
+    discoveries = (
+        "(SELECT artist_name, first_played_at FROM {all_artist_discoveries}"
+        f"{' WHERE ' + where if where else ''} ORDER BY first_played_at, artist_key)"
+    )
+    return {
+        "range": "SELECT json_object('first', min(utc_played_at), 'last', max(utc_played_at)) "
+        "FROM {plays}",
+        **SECTIONS,
+        "discoveries": _json_rows("artist_name, first_played_at", discoveries),
+        "gaps": _json_rows(
+            ", ".join((*GAP_COLUMNS, "status", "plays_filled_in")), "{all_listening_gap_coverage}"
+        ),
+    }, params
+
+
 class ReportQueries:
     """Runs the views' SQL for one period, whether or not the views exist in the database."""
 
@@ -87,33 +104,30 @@ class ReportQueries:
         self.connection = connection
         self.views = views
         self.period = period
-        self.names = {view: views.name(view) for view in VIEW_NAMES}
-        self.where, self.where_params = period.plays_where()
-        [self.utc_range] = self.rows(
-            "SELECT min(played_at) AS first, max(played_at) AS last FROM {plays}",
-            self.where_params,
-            views.with_clause(self.where),
-        )
-
-    def rows(self, sql: str, params: tuple[t.Any, ...], with_clause: str) -> list[dict[str, t.Any]]:
-        """Run `sql` (views named in braces) after `with_clause`, which defines the views."""
-        return _rows(self.connection, with_clause + sql.format(**self.names), params)
 
     def sections(self, top_n: int) -> dict[str, t.Any]:
-        """Return every section of SECTIONS, computed in local time in one statement."""
+        """Return every section, in local time, from one statement that merges the plays once.
+
+        The UTC offsets to apply come from the first and last play of any source, a cheap
+        query that needs no merge.
+        """
+        [bounds] = _rows(self.connection, self.views.sources.bounds)
         now = dt.datetime.now(dt.timezone.utc)
-        first, last = (self.utc_range[end] for end in ("first", "last"))
         changes = offset_changes(
             self.period.timezone,
-            parse_utc(first) if first else now,
-            parse_utc(last) if last else now,
+            *(parse_utc(bounds[end]) if bounds[end] else now for end in ("first", "last")),
         )
         local, local_params = local_time_sql("played_at", changes)
-        with_clause = self.views.with_clause(self.where, played_at=local, materialized=True)
-        sql = "\nUNION ALL ".join(f"SELECT '{name}', ({body})" for name, body in SECTIONS.items())
-        # Parameters in text order: the local time, the period, then each top list's N.
-        params = local_params + self.where_params + (top_n,) * len(ORDERS) * len(TOPS)
-        rows = _rows(self.connection, with_clause + sql.format(**self.names), params)
+        where, where_params = self.period.plays_where()
+        sections, discoveries_params = _sections(self.views, self.period)
+        sql = "\nUNION ALL ".join(f"SELECT '{name}', ({body})" for name, body in sections.items())
+        # Parameters in text order: the local time, the period, then each top list's N, then
+        # the period of discoveries.
+        params = (
+            local_params + where_params + (top_n,) * len(ORDERS) * len(TOPS) + discoveries_params
+        )
+        with_clause = self.views.report_with_clause(where, played_at=local)
+        rows = _rows(self.connection, with_clause + sql.format(**self.views.names()), params)
         return {name: json.loads(value) for name, value in (row.values() for row in rows)}
 
     def local(self, utc: str | None) -> str | None:
@@ -155,16 +169,11 @@ def listening_over_time(sections: dict[str, t.Any]) -> dict[str, t.Any]:
     return result
 
 
-def new_artists(queries: ReportQueries) -> list[dict[str, t.Any]]:
+def new_artists(
+    queries: ReportQueries, discoveries: list[dict[str, t.Any]]
+) -> list[dict[str, t.Any]]:
     """Return, per local month of the period, the artists first heard then (ever)."""
     months: dict[str, dict[str, t.Any]] = {}
-    where, params = queries.period.plays_where("first_played_at")
-    discoveries = queries.rows(
-        "SELECT artist_name, first_played_at FROM {artist_discoveries} "
-        f"{'WHERE ' + where if where else ''} ORDER BY first_played_at, artist_key",
-        params,
-        queries.views.with_clause(),
-    )
     for row in discoveries:
         month = queries.period.local(row["first_played_at"]).strftime("%Y-%m")
         entry = months.setdefault(month, {"month": month, "count": 0, "first_names": []})
@@ -174,38 +183,30 @@ def new_artists(queries: ReportQueries) -> list[dict[str, t.Any]]:
     return list(months.values())
 
 
-def listening_gaps(queries: ReportQueries, table_prefix: str) -> list[dict[str, t.Any]]:
+def listening_gaps(
+    queries: ReportQueries, coverage: list[dict[str, t.Any]]
+) -> list[dict[str, t.Any]]:
     """Return the gaps the tap reported that touch the period, oldest first.
 
     Plays between `bookmark` (the newest play already stored) and
-    `oldest_returned_played_at` (the oldest play Spotify still listed) may be lost.
+    `oldest_returned_played_at` (the oldest play Spotify still listed) may be lost, unless
+    the export covers the gap (`status`: covered, partly covered or open).
     """
-    table = read_table(queries.connection, table_prefix + LISTENING_GAPS)
-    if table is None:
-        return []
-    names = ("detected_at", "bookmark", "oldest_returned_played_at")
-    columns = ", ".join(
-        f"{normalized_instant(table.column_expression(name))} AS {name}" for name in names
-    )
-    rows = _rows(
-        queries.connection,
-        f"SELECT {columns} FROM {quote_identifier(table.name)} ORDER BY bookmark, detected_at",
-    )
     since, until = queries.period.since, queries.period.until
     gaps = []
-    for row in rows:
-        start, end = (parse_utc(row[name]) if row[name] else None for name in names[1:])
+    for row in coverage:
+        start, end = (parse_utc(row[name]) if row[name] else None for name in GAP_COLUMNS[1:])
         if (end and since and end < since) or (start and until and start >= until):
             continue
-        gap = {name: queries.local(row[name]) for name in names}
+        gap = {name: queries.local(row[name]) for name in GAP_COLUMNS}
         gap["minutes"] = round((end - start).total_seconds() / 60) if start and end else None
+        gap["status"] = row["status"]
+        gap["plays_filled_in"] = row["plays_filled_in"]
         gaps.append(gap)
     return gaps
 
 
-def build_report(
-    connection: t.Any, views: Views, period: Period, top_n: int, table_prefix: str = ""
-) -> dict[str, t.Any]:
+def build_report(connection: t.Any, views: Views, period: Period, top_n: int) -> dict[str, t.Any]:
     """Return every figure the HTML report shows, as JSON-ready data."""
     queries = ReportQueries(connection, views, period)
     sections = queries.sections(top_n)
@@ -218,11 +219,11 @@ def build_report(
         "totals": {
             **summary,
             "ms_played": summary["ms_played"] or 0,
-            "first_play": queries.local(queries.utc_range["first"]),
-            "last_play": queries.local(queries.utc_range["last"]),
+            "first_play": queries.local(sections["range"]["first"]),
+            "last_play": queries.local(sections["range"]["last"]),
         },
         "top": {kind: tops(sections[kind], top_n) for kind in TOPS},
         **listening_over_time(sections),
-        "new_artists": new_artists(queries),
-        "gaps": listening_gaps(queries, table_prefix),
+        "new_artists": new_artists(queries, sections["discoveries"]),
+        "gaps": listening_gaps(queries, sections["gaps"]),
     }

@@ -12,7 +12,7 @@ import contextlib
 import typing as t
 from dataclasses import dataclass
 
-from listening_report.layout import PLAYS_COLUMNS, LayoutError, quote_identifier
+from listening_report.layout import PLAYS_COLUMNS, LayoutError, Sources, quote_identifier
 
 
 def _names(json_array: str) -> str:
@@ -141,57 +141,92 @@ ORDER BY days DESC, last_day DESC""",
   min(played_at) AS first_played_at,
   max(played_at) AS last_played_at
 FROM {{plays}}""",
+    # Each gap the tap reported and what the export did for it: `export_spans` (see
+    # layout.listening_gaps_select) means it holds every play of the gap; plays only the
+    # export knows between the bookmark and the oldest returned play were filled in.
+    "listening_gap_coverage": """SELECT
+  g.detected_at,
+  g.bookmark,
+  g.oldest_returned_played_at,
+  CASE
+    WHEN g.export_spans THEN 'covered'
+    WHEN count(p.played_at) > 0 THEN 'partly covered'
+    ELSE 'open'
+  END AS status,
+  count(p.played_at) AS plays_filled_in
+FROM {gaps} AS g
+LEFT JOIN {plays} AS p
+  ON p.source = 'streaming_history'
+  AND (g.bookmark IS NULL OR p.played_at > g.bookmark)
+  AND (g.oldest_returned_played_at IS NULL OR p.played_at < g.oldest_returned_played_at)
+GROUP BY g.bookmark, g.oldest_returned_played_at, g.detected_at
+ORDER BY g.bookmark, g.detected_at""",
 }
 
 VIEW_NAMES: tuple[str, ...] = ("plays", *BODIES)
+WHOLE_HISTORY_VIEWS: tuple[str, ...] = (
+    "plays",
+    "play_artists",
+    "artist_discoveries",
+    "listening_gap_coverage",
+)
+"""The views the report also needs over every play, whatever its period (`all_<view>`)."""
 
 
 @dataclass(frozen=True)
 class Views:
-    """The views over the plays that `plays_select` reads, named with a prefix."""
+    """The views over the plays and gaps that `sources` read, named with a prefix."""
 
-    plays_select: str
+    sources: Sources
     prefix: str = ""
 
     def name(self, view: str) -> str:
         """Return the quoted, prefixed name of `view`."""
         return quote_identifier(self.prefix + view)
 
-    def definitions(self, plays_where: str = "", played_at: str = "") -> list[tuple[str, str]]:
-        """Return (quoted name, SELECT) for each view, in dependency order.
+    def names(self) -> dict[str, str]:
+        """Return the quoted name of each view, and of each whole-history view as `all_<view>`."""
+        return {
+            **{view: self.name(view) for view in VIEW_NAMES},
+            **{f"all_{view}": self.name(f"all_{view}") for view in WHOLE_HISTORY_VIEWS},
+        }
 
-        `plays_where` (e.g. `played_at >= ?`) restricts the plays every view sees;
-        `played_at` replaces their time (e.g. by local time), so that days, weeks
-        and hours are bucketed in another time zone than UTC.
+    def _bodies(self, names: dict[str, str], views: tuple[str, ...]) -> list[tuple[str, str]]:
+        """Return (name, SELECT) of each view but `plays`, with the views they use named."""
+        gaps = f"(\n{self.sources.gaps}\n)"
+        return [(names[view], BODIES[view].format(**names, gaps=gaps)) for view in views[1:]]
+
+    def definitions(self) -> list[tuple[str, str]]:
+        """Return (quoted name, SELECT) for each view of the database, in dependency order."""
+        names = self.names()
+        return [(names["plays"], self.sources.plays), *self._bodies(names, VIEW_NAMES)]
+
+    def report_with_clause(self, plays_where: str = "", played_at: str = "") -> str:
+        """Return a WITH clause defining the views for one statement, which needs none of them.
+
+        Every play is computed once (`all_plays`, in UTC, with `all_<view>` for the views of
+        WHOLE_HISTORY_VIEWS). Each view of its own name sees only the plays matching
+        `plays_where` (e.g. `played_at >= ?`), with `played_at` replaced by the expression
+        `played_at` (e.g. local time, so that days, weeks and hours fall in a time zone)
+        and the UTC time kept as `utc_played_at`.
         """
-        plays = self.plays_select
-        if plays_where:
-            plays = f"SELECT * FROM (\n{plays}\n) WHERE {plays_where}"
-        if played_at:
-            others = ", ".join(PLAYS_COLUMNS[1:])
-            # LIMIT -1 keeps SQLite from inlining the subquery, which would compute the
-            # normalized played_at again for each mention of it in `played_at`.
-            plays = f"SELECT {played_at} AS played_at, {others} FROM (\n{plays}\nLIMIT -1)"
-        names = {view: self.name(view) for view in VIEW_NAMES}
-        return [(names["plays"], plays)] + [
-            (names[view], body.format(**names)) for view, body in BODIES.items()
-        ]
-
-    def with_clause(
-        self, plays_where: str = "", played_at: str = "", *, materialized: bool = False
-    ) -> str:
-        """Return a WITH clause defining every view, so a query works without them.
-
-        With `materialized`, `plays` is computed once for the whole statement, which
-        pays off when one statement reads several views.
-        """
-        definitions = self.definitions(plays_where, played_at)
-        hint = " MATERIALIZED" if materialized else ""
-        ctes = ",\n".join(
-            f"{name} AS{hint if i == 0 else ''} (\n{body}\n)"
-            for i, (name, body) in enumerate(definitions)
+        names = self.names()
+        whole = {view: names[f"all_{view}"] for view in WHOLE_HISTORY_VIEWS}
+        others = ", ".join(PLAYS_COLUMNS[1:])
+        period = (
+            f"SELECT {played_at or 'played_at'} AS played_at, {others}, played_at AS utc_played_at"
+            f"\nFROM {whole['plays']}" + (f"\nWHERE {plays_where}" if plays_where else "")
         )
-        return f"WITH {ctes}\n"
+        ctes = [
+            f"{whole['plays']} AS MATERIALIZED (\n{self.sources.plays}\n)",
+            *(
+                f"{name} AS (\n{body}\n)"
+                for name, body in self._bodies({**names, **whole}, WHOLE_HISTORY_VIEWS)
+            ),
+            f"{names['plays']} AS MATERIALIZED (\n{period}\n)",
+            *(f"{name} AS (\n{body}\n)" for name, body in self._bodies(names, VIEW_NAMES)),
+        ]
+        return "WITH " + ",\n".join(ctes) + "\n"
 
     def create(self, connection: t.Any) -> list[str]:
         """Replace the views in the database, all at once; return their names."""

@@ -55,21 +55,66 @@ class Database:
             connection.close()
 
 
-def load_singer(database: Database, singer_file: Path, tmp_path: Path, **settings: object) -> None:
-    """Pipe `singer_file` into `target-turso` configured for `database`."""
+def _target_config(database: Database, tmp_path: Path, settings: dict[str, object]) -> Path:
     config = {"database_url": database.url, "table_prefix": database.prefix, **settings}
     if database.token:
         config["auth_token"] = database.token
     config_file = tmp_path / "target-config.json"
     config_file.write_text(json.dumps(config))
+    return config_file
+
+
+def load_singer(database: Database, singer_file: Path, tmp_path: Path, **settings: object) -> None:
+    """Pipe `singer_file` into `target-turso` configured for `database`."""
     with singer_file.open("rb") as stdin:
         result = subprocess.run(
-            [BIN / "target-turso", "--config", config_file],
+            [BIN / "target-turso", "--config", _target_config(database, tmp_path, settings)],
             stdin=stdin,
             capture_output=True,
             check=False,
         )
     assert result.returncode == 0, result.stderr.decode()[-3000:]
+
+
+def import_export(
+    database: Database, history_path: Path, tmp_path: Path, **settings: object
+) -> None:
+    """Import a Spotify export as users do: `tap-spotify-recent` with `history_path` and
+    only `streaming_history` selected, piped into `target-turso` configured for `database`.
+
+    The tap's Spotify settings are placeholders: with only the export selected it makes no
+    Spotify call.
+    """
+    tap_config = tmp_path / "tap-config.json"
+    tap_config.write_text(
+        json.dumps(
+            {
+                "client_id": "client",
+                "client_secret": "secret",
+                "refresh_token": "token",
+                "history_path": str(history_path),
+            }
+        )
+    )
+    tap = [BIN / "tap-spotify-recent", "--config", tap_config]
+    catalog = json.loads(
+        subprocess.run([*tap, "--discover"], capture_output=True, check=True).stdout
+    )
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if entry["breadcrumb"] == []:
+                entry["metadata"]["selected"] = stream["tap_stream_id"] == "streaming_history"
+    catalog_file = tmp_path / "catalog.json"
+    catalog_file.write_text(json.dumps(catalog))
+    messages = subprocess.run([*tap, "--catalog", catalog_file], capture_output=True, check=False)
+    assert messages.returncode == 0, messages.stderr.decode()[-3000:]
+    loaded = subprocess.run(
+        [BIN / "target-turso", "--config", _target_config(database, tmp_path, settings)],
+        input=messages.stdout,
+        capture_output=True,
+        check=False,
+    )
+    assert loaded.returncode == 0, loaded.stderr.decode()[-3000:]
 
 
 @dataclass

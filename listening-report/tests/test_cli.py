@@ -97,7 +97,7 @@ def test_the_run_says_what_it_did(known_history, run_report):
 
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
-    assert lines[0].startswith("Created or replaced 13 views: plays, play_artists, top_tracks,")
+    assert lines[0].startswith("Created or replaced 14 views: plays, play_artists, top_tracks,")
     assert lines[1].startswith(f"Wrote {result.output} (")
     assert lines[1].endswith("11 plays from 2024-01-29 07:00 to 2024-04-02 09:00")
 

@@ -56,12 +56,14 @@ def streak(first, last, days):
     return {"first_day": first, "last_day": last, "days": days}
 
 
-def gap(detected, bookmark, oldest, minutes):
+def gap(detected, bookmark, oldest, minutes, status="open", plays_filled_in=0):
     return {
         "detected_at": detected,
         "bookmark": bookmark,
         "oldest_returned_played_at": oldest,
         "minutes": minutes,
+        "status": status,
+        "plays_filled_in": plays_filled_in,
     }
 
 

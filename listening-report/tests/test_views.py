@@ -38,6 +38,7 @@ VIEWS = [
     "listening_by_weekday_hour",
     "listening_streaks",
     "listening_summary",
+    "listening_gap_coverage",
 ]
 
 MORNING = "spotify:track:morning"
