@@ -1,9 +1,12 @@
 """How long a warm, incremental `meltano run tap-spotify-recent target-turso` takes.
 
-Compared, in the same run, with Meltano's own floor: the same `meltano run` with two
-trivial plugins (a tap that prints 20 records, a target that echoes the state), so
-the ratio is what our plugins add on top of Meltano itself. Each iteration first adds
-20 new plays on the local Spotify contract server, like a 10-minute schedule would.
+Compared, in the same run, with two baselines:
+- Meltano's own floor: the same `meltano run` with two trivial plugins (a tap that
+  prints 20 records, a target that echoes the state): what Meltano itself costs.
+- the singer-sdk floor: a do-nothing singer-sdk tap (20 records) and target (drops
+  them), with state: what any SDK pair costs (Meltano caches our catalog).
+Each iteration first adds 20 new plays on the local Spotify contract server, like a
+10-minute schedule would.
 
     .venv/bin/python benchmarks/meltano_run.py [--iterations 7] [--sqld]
 """
@@ -54,29 +57,68 @@ FLOOR_TARGET = textwrap.dedent(
 )
 
 
+SDK_TAP = textwrap.dedent(
+    """\
+    #!{python}
+    from singer_sdk import Stream, Tap, typing as th
+
+    class Numbers(Stream):
+        name = "s"
+        primary_keys = ["i"]
+        replication_key = "i"
+        schema = th.PropertiesList(th.Property("i", th.IntegerType)).to_dict()
+
+        def get_records(self, context):
+            yield from ({{"i": i}} for i in range(20))
+
+    class TapSdkFloor(Tap):
+        name = "tap-sdk-floor"
+        config_jsonschema = th.PropertiesList().to_dict()
+
+        def discover_streams(self):
+            return [Numbers(self)]
+
+    TapSdkFloor.cli()
+    """
+)
+SDK_TARGET = textwrap.dedent(
+    """\
+    #!{python}
+    from singer_sdk import Target, typing as th
+    from singer_sdk.sinks import BatchSink
+
+    class Drop(BatchSink):
+        def process_batch(self, context):
+            pass
+
+    class TargetSdkFloor(Target):
+        name = "target-sdk-floor"
+        config_jsonschema = th.PropertiesList().to_dict()
+        default_sink_class = Drop
+
+    TargetSdkFloor.cli()
+    """
+)
+FLOORS = {
+    "tap-floor": (FLOOR_TAP, ["state"]),
+    "target-floor": (FLOOR_TARGET, None),
+    "tap-sdk-floor": (SDK_TAP, ["state"]),
+    "target-sdk-floor": (SDK_TARGET, None),
+}
+
+
 def add_floor_plugins(project: Path) -> None:
-    """Register the two trivial plugins as custom plugins without a package to install."""
-    for name, source in (("tap-floor", FLOOR_TAP), ("target-floor", FLOOR_TARGET)):
+    """Register the baseline plugins as custom plugins without a package to install."""
+    meltano_yml = project / "meltano.yml"
+    config = yaml.safe_load(meltano_yml.read_text())
+    for name, (source, capabilities) in FLOORS.items():
         script = project / name
         script.write_text(source.format(python=sys.executable))
         script.chmod(0o755)
-    meltano_yml = project / "meltano.yml"
-    config = yaml.safe_load(meltano_yml.read_text())
-    config["plugins"]["extractors"].append(
-        {
-            "name": "tap-floor",
-            "namespace": "tap_floor",
-            "executable": str(project / "tap-floor"),
-            "capabilities": ["state"],
-        }
-    )
-    config["plugins"]["loaders"].append(
-        {
-            "name": "target-floor",
-            "namespace": "target_floor",
-            "executable": str(project / "target-floor"),
-        }
-    )
+        plugin = {"name": name, "namespace": name.replace("-", "_"), "executable": str(script)}
+        if capabilities:
+            plugin["capabilities"] = capabilities
+        config["plugins"]["extractors" if name.startswith("tap") else "loaders"].append(plugin)
     meltano_yml.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
@@ -132,35 +174,38 @@ def main() -> None:
                 if sqld:
                     env["TARGET_TURSO_DATABASE_URL"] = sqld.url
                 spotify.add_plays(50)
-                ours_cmd = ("run", "tap-spotify-recent", "target-turso")
-                floor_cmd = ("run", "tap-floor", "target-floor")
-                timed(project, env, *ours_cmd)  # warm: first run, tables created
-                timed(project, env, *floor_cmd)
-                ours, floor = [], []
+                commands = {
+                    "tap-spotify-recent target-turso": ("tap-spotify-recent", "target-turso"),
+                    "singer-sdk floor (no-op SDK pair)": ("tap-sdk-floor", "target-sdk-floor"),
+                    "Meltano floor (trivial plugins)": ("tap-floor", "target-floor"),
+                }
+                times: dict[str, list[float]] = {label: [] for label in commands}
+                for pair in commands.values():
+                    timed(project, env, "run", *pair)  # warm: first run, tables, catalog
                 for _ in range(args.iterations):
                     spotify.add_plays(20)
-                    ours.append(timed(project, env, *ours_cmd))
-                    floor.append(timed(project, env, *floor_cmd))
+                    for label, pair in commands.items():
+                        times[label].append(timed(project, env, "run", *pair))
                 calls = len(spotify.api_requests())
         finally:
             if sqld:
                 sqld.stop()
 
     where = "local sqld over HTTP" if args.sqld else "local file"
-    ours_median, floor_median = statistics.median(ours), statistics.median(floor)
+    medians = {label: statistics.median(values) for label, values in times.items()}
+    meltano_floor = medians["Meltano floor (trivial plugins)"]
+    ours = medians["tap-spotify-recent target-turso"]
     print(
-        f"warm incremental meltano run, 20 new plays, into the {where}, {args.iterations} runs each"
+        f"warm incremental meltano run, 20 new plays, into the {where}, median of {args.iterations}"
     )
-    print(
-        f"  tap-spotify-recent target-turso : median {ours_median:.2f} s "
-        f"(min {min(ours):.2f}, max {max(ours):.2f})"
-    )
-    print(
-        f"  Meltano floor (trivial plugins) : median {floor_median:.2f} s "
-        f"(min {min(floor):.2f}, max {max(floor):.2f})"
-    )
-    print(f"  ratio                           : {ours_median / floor_median:.2f}x (goal <= 1.3x)")
-    print(f"  Spotify API calls               : {calls} in {args.iterations + 1} runs")
+    for label, values in times.items():
+        print(
+            f"  {label:<36}: {medians[label]:.2f} s (min {min(values):.2f}, max {max(values):.2f})"
+            f"  {medians[label] / meltano_floor:.2f}x Meltano's floor"
+        )
+    sdk_floor = medians["singer-sdk floor (no-op SDK pair)"]
+    print(f"  ours vs the singer-sdk floor        : {ours / sdk_floor:.2f}x")
+    print(f"  Spotify API calls                   : {calls} in {args.iterations + 1} runs")
 
 
 if __name__ == "__main__":
