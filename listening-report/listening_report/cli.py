@@ -113,8 +113,9 @@ def _open(database_url: str | None, auth_token: str | None) -> t.Any:
 @_setting(
     "table_prefix",
     default="",
-    help="The target's `table_prefix`: tables are `<prefix>recently_played` and "
-    "`<prefix>listening_gaps`; the views get the same prefix.",
+    help="The target's `table_prefix`: tables are `<prefix>recently_played`, "
+    "`<prefix>streaming_history` (the Spotify data export) and `<prefix>listening_gaps`; "
+    "the views get the same prefix.",
 )
 @_setting(
     "output",

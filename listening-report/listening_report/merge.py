@@ -1,41 +1,34 @@
 """One history from every source of plays: the live plays and the Spotify data export.
 
 The export (`streaming_history`) overlaps the live plays (`recently_played`) wherever both
-were recording, and may hold the same plays twice itself (an Extended streaming history and
-an Account data import of the same year, or the export's own duplicate rows). The `plays`
-view counts each play once:
+were recording, and may hold a play twice itself (its duplicate rows; an Extended streaming
+history and an Account data import of the same year). `merged_select` counts each play once:
 
-1. **What counts.** An export row is a play of music when it lasted `MIN_MS_PLAYED` (30 s,
-   as Spotify counts a stream) or more and is a track (podcast episodes and audiobooks are
-   listened to, not played: they stay out of `plays`). Live plays all count: Spotify lists a
-   play once it passed 30 s.
-2. **The export's own duplicates.** Identical rows share their key (`play_id`) and are one
-   row already. Extended rows of the same URI and the same `ms_played` ending less than
-   `DUPLICATE_S` apart are one play (Maloja's rule: two real plays cannot both last that long
-   and end that close).
-3. **Account data vs Extended.** An Account data play is the same as an Extended play of the
-   same track title with the same artist or the same `ms_played`, ending in the same minute
-   give or take `TOLERANCE_S`; the Extended row is kept (it has the URI and album).
-4. **Export vs live.** An export play and a live play are the same when they are the same
-   track (same `track_key`: the URI; Account data rows get the URI of the track heard under the
-   same title and artist, see below) and their end times lie within `TOLERANCE_S`. The pair
-   becomes one play: the live record (full credits and ids) with the export's exact
-   `ms_played`, `source` = `both`.
+1. **What counts.** An export row is a play when it is a track (episodes and audiobooks are
+   left out of the music figures) that lasted MIN_MS_PLAYED (30 s, as Spotify counts a
+   stream) or more. Every live play counts: Spotify lists a play once it passed 30 s.
+2. **The export's duplicates.** Identical rows share their key (`play_id`): one row. Extended
+   rows of the same URI and `ms_played` ending less than DUPLICATE_S apart are one play
+   (Maloja's rule: two plays that long cannot end that close).
+3. **Account data vs Extended.** An Account data row is the Extended play of the same track
+   title and the same artist or `ms_played` whose end is within TOLERANCE_S of its minute;
+   the Extended row is kept (it has the URI and the album).
+4. **Export vs live.** An export play and a live play are one play when they have the same
+   track key and ended within TOLERANCE_S of each other. The pair keeps the live record
+   (all credits, ids) with the export's exact `ms_played`, as `source` = `both`.
 
-Times are compared to the second. An Account data time (`endTime`, to the minute) stands for
-every second of its minute, so it matches from `TOLERANCE_S` before the minute to
-`TOLERANCE_S` after its end. Pairs are one to one: each play is paired with its nearest
-candidate, and only when that candidate's nearest is the play itself (mutual nearest), so a
-track played twice in a row stays two plays.
+Times are compared to the second; an Account data time (`endTime`, to the minute) stands for
+any second of its minute. Pairs are one to one: a play pairs with its nearest candidate when
+that candidate's nearest is the play itself, so a track played twice in a row stays two
+plays when only one of them was seen live.
 
-**Keys of export plays.** Tracks are keyed on their URI. A row without one (Account data)
-takes the URI most played under the same title and artist (normalised: trimmed, ASCII case
-folded), from the live plays' credits and from Extended rows, or else a key made of both
-names. A track heard live lends its live credits and album to its export plays, so every play
-of a track credits the same artists. Otherwise the export knows only the album artist's name:
-it takes the URI of the live artist of that name most played (else the name is the key),
-and the album takes the URI of the live album of that name and first artist (else a key of
-both names).
+**Keys of export plays.** A track's key is its URI. A row without one (Account data) takes
+the URI most played under the same title and artist (names compared trimmed and in ASCII
+lower case) among the live plays' credits and the Extended rows, else a key of both names.
+A track heard live lends its live credits and album to all its plays, so they credit the
+same artists whatever their source. Otherwise the export only names the album artist: it
+takes the URI of the live artist of that name most played (else the name is its key), and
+the album the URI of the live album of that name and first artist (else a key of both).
 """
 
 from __future__ import annotations
@@ -49,8 +42,8 @@ BUCKET_S = 2 * TOLERANCE_S
 """Time buckets for the pairing join: any two plays that may pair lie in adjacent buckets."""
 
 ACCOUNT_DATA = "account_data"
-FIRST_ALBUM_ARTIST = "json_extract(album_artists, '$[0].name')"
 """The export format whose times are to the minute and whose rows have no URI."""
+FIRST_ALBUM_ARTIST = "json_extract(album_artists, '$[0].name')"
 
 
 def normalized_name(expression: str) -> str:
@@ -155,7 +148,8 @@ _EXPORT_COLUMNS = f"""  e.played_at,
   COALESCE(
     c.album_key,
     al.album_key,
-    CASE WHEN e.album_name IS NOT NULL THEN json_array(e.artist, {normalized_name("e.album_name")}) END
+    CASE WHEN e.album_name IS NOT NULL
+      THEN json_array(e.artist, {normalized_name("e.album_name")}) END
   ) AS album_key,
   COALESCE(c.album_name, e.album_name) AS album_name,
   COALESCE(
@@ -189,7 +183,8 @@ def merged_select(live_select: str, export_select: str, plays_columns: tuple[str
         "m_track_uris",
         "title, artist",
         "uri",
-        f"      SELECT title, name AS artist, track_key AS uri, plays FROM ({_credited('artists')})\n"
+        "      SELECT title, name AS artist, track_key AS uri, plays\n"
+        f"      FROM ({_credited('artists')})\n"
         "      UNION ALL\n"
         "      SELECT title, artist, uri, 1 FROM m_export\n"
         "      WHERE uri IS NOT NULL AND title IN (SELECT title FROM m_unnamed)",

@@ -71,6 +71,11 @@ SECTIONS: dict[str, str] = {
     "per_week": _json_rows("week_start, plays, ms_played", "{listening_per_week}"),
     "weekday_hour": _json_rows("weekday, hour, plays, ms_played", "{listening_by_weekday_hour}"),
     "streaks": _json_rows("first_day, last_day, days", "{listening_streaks}"),
+    "sources": _json_rows(
+        "source, plays, ms_played",
+        "(SELECT source, count(*) AS plays, sum(ms_played) AS ms_played FROM {plays} "
+        "GROUP BY source ORDER BY source)",
+    ),
     **{kind: _ranked(kind) for kind in TOPS},
 }
 
@@ -222,6 +227,8 @@ def build_report(connection: t.Any, views: Views, period: Period, top_n: int) ->
             "first_play": queries.local(sections["range"]["first"]),
             "last_play": queries.local(sections["range"]["last"]),
         },
+        # Plays per source: recently_played (live only), streaming_history (export only), both.
+        "sources": {row.pop("source"): row for row in sections["sources"]},
         "top": {kind: tops(sections[kind], top_n) for kind in TOPS},
         **listening_over_time(sections),
         "new_artists": new_artists(queries, sections["discoveries"]),

@@ -23,10 +23,14 @@ def _names(json_array: str) -> str:
 
 
 def _totals(count: str = "count(*)") -> str:
-    """SQL for the plays and listening time of a group."""
+    """SQL for the plays and listening time of a group.
+
+    Minutes are rounded half up to 0.1 in tenths: round(x, 1) works on the binary double,
+    where 31.45 is 31.4499..., and would give 31.4.
+    """
     return (
         f"{count} AS plays,\n  sum(ms_played) AS ms_played,\n"
-        "  round(sum(ms_played) / 60000.0, 1) AS minutes"
+        "  round(sum(ms_played) / 6000.0) / 10 AS minutes"
     )
 
 

@@ -13,7 +13,7 @@ import pytest
 # Test modules import their helpers from this folder (pytest runs with --import-mode=importlib).
 sys.path.insert(0, str(Path(__file__).parent))
 
-from reportkit import BIN, DATA_FILES, Database, Run, load_singer
+from reportkit import BIN, DATA_FILES, Database, Run, import_export, load_singer
 
 
 @pytest.fixture
@@ -50,9 +50,30 @@ def known_history_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return Path(database.url)
 
 
+def _copy(database_file: Path, tmp_path: Path) -> Database:
+    """A fresh copy of a session's database, for one test alone."""
+    copy = tmp_path / database_file.name
+    shutil.copyfile(database_file, copy)
+    return Database(str(copy))
+
+
 @pytest.fixture
 def known_history(known_history_file: Path, tmp_path: Path) -> Database:
     """A fresh copy of the known history in a local file, for this test alone."""
-    copy = tmp_path / "plays.db"
-    shutil.copyfile(known_history_file, copy)
-    return Database(str(copy))
+    return _copy(known_history_file, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def merged_history_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The known history, then tests/data_files/export imported by the tap (nested layout)."""
+    folder = tmp_path_factory.mktemp("merged-history")
+    database = Database(str(folder / "plays.db"))
+    load_singer(database, DATA_FILES / "known_history.singer", folder)
+    import_export(database, DATA_FILES / "export", folder)
+    return Path(database.url)
+
+
+@pytest.fixture
+def merged_history(merged_history_file: Path, tmp_path: Path) -> Database:
+    """A fresh copy of the known history merged with the export, for this test alone."""
+    return _copy(merged_history_file, tmp_path)

@@ -30,17 +30,23 @@ class Elements(HTMLParser):
         self.text.append(data)
 
 
+def rendered(report, tmp_path) -> Elements:
+    """The DOM of `report`'s page once its script ran, which it must do silently."""
+    assert report.returncode == 0, report.stderr
+    browser = chromium(report.output, tmp_path / "profile", "--dump-dom")
+    assert browser.console == []
+    dom = Elements(browser.stdout)
+    assert dom.root.get("data-rendered") == "done"
+    return dom
+
+
 def test_report_renders_every_chart_offline_without_console_errors(
     known_history, run_report, tmp_path
 ):
     report = run_report(known_history, "--timezone", "Europe/Berlin")
-    assert report.returncode == 0, report.stderr
 
-    browser = chromium(report.output, tmp_path / "profile", "--dump-dom")
+    dom = rendered(report, tmp_path)
 
-    assert browser.console == []
-    dom = Elements(browser.stdout)
-    assert dom.root.get("data-rendered") == "done"
     # 7 Berlin days with plays (the default view for 64 days) + 2 months of new artists.
     assert dom.classes["bar"] == 7 + 2
     assert dom.classes["gap-band"] == 2
@@ -53,6 +59,25 @@ def test_report_renders_every_chart_offline_without_console_errors(
         "Garage Demos",
         "2024-02-03 19:00",
         "times in Europe/Berlin",
+        "Still open: request your Spotify data export to fill it",
+    ):
+        assert shown in text
+
+
+def test_the_merged_report_says_which_gaps_the_export_covered(merged_history, run_report, tmp_path):
+    report = run_report(merged_history)
+
+    dom = rendered(report, tmp_path)
+
+    # Only the gap the export does not span is shaded on the timeline.
+    assert dom.classes["gap-band"] == 1
+    assert (dom.classes["gap-covered"], dom.classes["gap-partly-covered"]) == (1, 1)
+    text = "".join(dom.text)
+    for shown in (
+        "Covered by the export: 2 plays filled in",
+        "Partly covered: the export fills in 4 plays but does not span the gap",
+        "11 from the export alone, 7 in both, 4 live only",
+        "Minutes are exact for plays in your Spotify data export",
     ):
         assert shown in text
 
@@ -82,13 +107,9 @@ def test_hostile_names_are_shown_as_text_and_run_no_script(tmp_path, run_report)
     database = Database(str(tmp_path / "hostile.db"))
     load_singer(database, DATA_FILES / "hostile_names.singer", tmp_path)
     report = run_report(database)
-    assert report.returncode == 0, report.stderr
 
-    browser = chromium(report.output, tmp_path / "profile", "--dump-dom")
+    dom = rendered(report, tmp_path)
 
-    assert browser.console == []
-    dom = Elements(browser.stdout)
-    assert dom.root.get("data-rendered") == "done"
     assert dom.root.get("data-pwned") is None
     assert "</script><script>document.documentElement.dataset.pwned=1</script>" in "".join(dom.text)
 

@@ -117,6 +117,7 @@ EXPECTED_UTC = {
         "first_play": "2024-01-29 07:00",
         "last_play": "2024-04-02 09:00",
     },
+    "sources": {"recently_played": {"plays": 11, "ms_played": 3_380_000}},
     "top": TOP_ALL_HISTORY,
     "per_day": [
         ["2024-01-29", 3, 1_040_000],
@@ -281,6 +282,7 @@ def test_date_range_and_top_n_restrict_every_figure(known_history, run_report):
             "first_play": "2024-02-01 00:30",
             "last_play": "2024-02-03 19:00",
         },
+        "sources": {"recently_played": {"plays": 3, "ms_played": 440_000}},
         # Ties (1 play, 120 000 ms) go by name: Demo 1 < Morning, Cinder < Home Tapes, Ash < Garage.
         "top": {
             "tracks": {"by_plays": [morning, demo], "by_minutes": [morning, demo]},
@@ -350,6 +352,7 @@ def test_an_empty_period_writes_a_report_with_zeros(known_history, run_report):
         "first_play": None,
         "last_play": None,
     }
+    assert data["sources"] == {}
     assert data["top"]["tracks"] == {"by_plays": [], "by_minutes": []}
     assert (data["per_day"], data["new_artists"], data["gaps"]) == ([], [], [])
     assert data["streaks"] == {"longest": [], "latest": None}
@@ -386,3 +389,111 @@ def test_a_zone_45_minutes_off_the_hour_buckets_days_and_hours_exactly(known_his
         }
     )
     assert data["totals"]["first_play"] == "2024-01-29 12:45"
+
+
+def test_report_data_counts_each_play_once_with_the_export(merged_history, run_report):
+    # The export of tests/data_files/export merged with the known history (test_merge.py).
+    result = run_report(merged_history)
+
+    assert result.returncode == 0, result.stderr
+    data = result.data()
+    assert data["totals"] == {
+        "plays": 22,
+        "ms_played": 6_212_000,
+        "tracks": 10,
+        "artists": 7,
+        "albums": 6,
+        "days": 13,
+        "first_play": "2024-01-20 10:00",
+        "last_play": "2024-04-02 09:00",
+    }
+    assert data["sources"] == {
+        "both": {"plays": 7, "ms_played": 2_252_000},
+        "recently_played": {"plays": 4, "ms_played": 1_120_000},
+        "streaming_history": {"plays": 11, "ms_played": 2_840_000},
+    }
+    morning = track(MORNING, "Morning (2024 Remaster)", "Aurora Lane", "First Light", 6, 989_000)
+    strings = track(
+        "spotify:track:strings", "Strings", "Basil Quartet", "Quartet Live", 3, 1_790_000
+    )
+    opening = track("spotify:track:opening", "Opening", "Fjord Lights", "Northern", 3, 540_000)
+    embers = track("spotify:track:embers", "Embers", "Cinder, Dune Echo", "Ash", 2, 1_315_000)
+    evening = {**EVENING, "ms_played": 478_000}
+    dawn = track("spotify:track:dawn", "Dawn Chorus", "Aurora Lane", "First Light", 2, 420_000)
+    best = track(
+        "spotify:track:evening-best", "Evening", "Various Artists", "Best of 2023", 1, 240_000
+    )
+    tide = track('["dune echo","tide"]', "Tide", "Dune Echo", None, 1, 200_000)
+    assert data["top"]["tracks"] == {
+        "by_plays": [
+            morning,
+            strings,
+            opening,
+            embers,
+            evening,
+            dawn,
+            best,
+            tide,
+            DEMO_1,
+            MORNING_2,
+        ],
+        "by_minutes": [
+            strings,
+            embers,
+            morning,
+            opening,
+            evening,
+            dawn,
+            best,
+            tide,
+            DEMO_1,
+            MORNING_2,
+        ],
+    }
+    aurora = artist("spotify:artist:aurora", "Aurora Lane", 10, 1_887_000, 3)
+    dune = artist("spotify:artist:dune", "Dune Echo", 5, 1_993_000, 3)
+    basil = artist("spotify:artist:basil", "Basil Quartet", 3, 1_790_000, 1)
+    cinder = artist("spotify:artist:cinder", "Cinder", 3, 1_435_000, 2)
+    fjord = artist("Fjord Lights", "Fjord Lights", 3, 540_000, 1)
+    various = artist("Various Artists", "Various Artists", 1, 240_000, 1)
+    assert data["top"]["artists"] == {
+        "by_plays": [aurora, dune, basil, cinder, fjord, various, HOME],
+        "by_minutes": [dune, aurora, basil, cinder, fjord, various, HOME],
+    }
+    albums = [
+        album("spotify:album:firstlight", "First Light", "Aurora Lane", 10, 1_887_000, 3),
+        album("spotify:album:quartet", "Quartet Live", "Basil Quartet", 3, 1_790_000, 1),
+        album("spotify:album:ash", "Ash", "Cinder", 3, 1_435_000, 2),
+        album('["fjord lights","northern"]', "Northern", "Fjord Lights", 3, 540_000, 1),
+        album(
+            '["various artists","best of 2023"]', "Best of 2023", "Various Artists", 1, 240_000, 1
+        ),
+        GARAGE,
+    ]
+    assert data["top"]["albums"] == {"by_plays": albums, "by_minutes": albums}
+    assert data["new_artists"] == [
+        {
+            "month": "2024-01",
+            "count": 6,
+            "first_names": [
+                "Fjord Lights",
+                "Aurora Lane",
+                "Dune Echo",
+                "Basil Quartet",
+                "Cinder",
+                "Home Tapes",
+            ],
+        },
+        {"month": "2024-02", "count": 1, "first_names": ["Various Artists"]},
+    ]
+    assert data["gaps"] == [
+        gap("2024-02-10 10:05", "2024-02-03 18:00", "2024-02-04 23:10", 29 * 60 + 10, "covered", 2),
+        gap(
+            "2024-04-02 09:10",
+            "2024-02-10 10:00",
+            "2024-04-02 09:00",
+            (52 * 24 - 1) * 60,
+            "partly covered",
+            4,
+        ),
+    ]

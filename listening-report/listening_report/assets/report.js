@@ -140,6 +140,17 @@
         h("p", { class: "subtitle", text: `${span} · times in ${data.timezone}` })));
   }
 
+  // Plays per source: live feed only, Spotify data export only, or both (the same play).
+  const sourcePlays = (source) => (data.sources[source] || { plays: 0 }).plays;
+  const fromExport = () => sourcePlays("streaming_history") + sourcePlays("both") > 0;
+  const sourcesHint = () => `${count.format(sourcePlays("streaming_history"))} from the export alone, ` +
+    `${count.format(sourcePlays("both"))} in both, ${count.format(sourcePlays("recently_played"))} live only`;
+  // Exported plays say how long they lasted; live plays only that they passed 30 s.
+  const minutesNote = () => (fromExport()
+    ? "Minutes are exact for plays in your Spotify data export and estimates (the track's full length) for plays only the live feed saw."
+    : "Minutes are estimates: Spotify lists plays longer than 30 s and each counts its track's full length.");
+  const isOpen = (gap) => gap.status !== "covered";
+
   function cards() {
     const t = data.totals;
     const longest = data.streaks.longest[0];
@@ -147,7 +158,7 @@
       h("div", { class: "value", text: value }), h("div", { class: "label", text: label }),
       hint ? h("div", { class: "hint", text: hint }) : null);
     return h("section", { class: "cards", id: "totals" },
-      card(count.format(t.plays), "plays"),
+      card(count.format(t.plays), "plays", fromExport() ? sourcesHint() : null),
       card(fmtHours(t.ms_played), "hours listened", "≈ " + count.format(Math.round(minutes(t.ms_played))) + " minutes"),
       card(count.format(t.tracks), "tracks"),
       card(count.format(t.artists), "artists"),
@@ -196,15 +207,14 @@
     const spanDays = data.per_day.length ? dayNumber(data.per_day[data.per_day.length - 1][0]) - dayNumber(data.per_day[0][0]) : 0;
     const state = { step: spanDays > 120 ? "week" : "day", metric: "minutes" };
     const { el, body } = panel("Listening over time",
-      "Minutes are estimates: Spotify lists plays longer than 30 s and each counts its track's full length." +
-      (data.gaps.length ? " Shaded: periods where the tap reported plays may be missing." : ""));
+      minutesNote() + (data.gaps.some(isOpen) ? " Shaded: periods where the tap reported plays may be missing." : ""));
     function draw() {
       const stepDays = state.step === "week" ? 7 : 1;
       const rows = state.step === "week" ? data.per_week : data.per_day;
       const { bars, first } = timeSlots(rows, stepDays, state.metric);
       const width = widthOf(body);
       const ticks = timeTicks(first, bars.length, stepDays, width);
-      const bands = data.gaps.map((gap) => {
+      const bands = data.gaps.filter(isOpen).map((gap) => {
         const from = gap.bookmark ? dayNumber(gap.bookmark) : first;
         const to = gap.oldest_returned_played_at ? dayNumber(gap.oldest_returned_played_at) : from;
         return [Math.floor((from - first) / stepDays), Math.floor((to - first) / stepDays),
@@ -333,22 +343,30 @@
     return el;
   }
 
+  const GAP_STATUS = {
+    covered: (n) => `Covered by the export: ${plural(n, "play")} filled in`,
+    "partly covered": (n) => `Partly covered: the export fills in ${plural(n, "play")} but does not span the gap`,
+    open: () => "Still open: request your Spotify data export to fill it",
+  };
+
   function gaps() {
     const { el, body } = panel("Listening gaps",
       "Times when more plays happened than Spotify keeps (its last 50): plays between the last stored play " +
-      "and the oldest play Spotify still returned may be missing. Import your Spotify data export to fill them.");
+      "and the oldest play Spotify still returned may be missing, unless your Spotify data export, once imported, covers them.");
     if (!data.gaps.length) {
       body.append(empty("No gaps reported by the tap in this period."));
       return el;
     }
     const table = h("table", {}, h("thead", {}, h("tr", {},
       h("th", { text: "Detected" }), h("th", { text: "Last stored play" }),
-      h("th", { text: "Oldest play Spotify returned" }), h("th", { class: "num", text: "Span" }))));
+      h("th", { text: "Oldest play Spotify returned" }), h("th", { class: "num", text: "Span" }),
+      h("th", { text: "Status" }))));
     const rows = h("tbody");
     for (const gap of data.gaps) {
       rows.append(h("tr", {}, h("td", { text: gap.detected_at || "–" }), h("td", { text: gap.bookmark || "–" }),
         h("td", { text: gap.oldest_returned_played_at || "–" }),
-        h("td", { class: "num", text: gap.minutes == null ? "–" : fmtDuration(gap.minutes) })));
+        h("td", { class: "num", text: gap.minutes == null ? "–" : fmtDuration(gap.minutes) }),
+        h("td", { class: "gap-" + gap.status.replace(" ", "-"), text: GAP_STATUS[gap.status](gap.plays_filled_in) })));
     }
     table.append(rows);
     body.append(table);
@@ -357,8 +375,11 @@
 
   function footer() {
     return h("footer", {},
-      h("p", { text: "Minutes listened are estimates: Spotify's recently-played feed lists a play once it lasted more than 30 s " +
-        "and gives no play length, so each play counts its track's full duration. Every credited artist of a track gets the play." }),
+      h("p", { text: (fromExport()
+        ? "A play lasted 30 s or more (podcasts and audiobooks are left out); a play both the live feed and the export hold counts once, with the export's exact length. "
+        : "Minutes listened are estimates: Spotify's recently-played feed lists a play once it lasted more than 30 s " +
+          "and gives no play length, so each play counts its track's full duration. ") +
+        "Every credited artist of a track gets the play." }),
       h("p", { text: `Days, weeks (from Monday) and hours are in ${data.timezone}; a play counts at the time Spotify reports, about when it ended.` }),
       h("p", { text: `Generated ${data.generated_at} by listening-report.` }));
   }
