@@ -142,11 +142,10 @@ def plays(count: int, seed: int = 7, start: dt.date = dt.date(2023, 1, 2)) -> li
     return result
 
 
-def write_singer(count: int, out: TextIO, seed: int = 7) -> None:
-    """Write SCHEMA, RECORD and gap messages for `count` plays to `out`."""
+def write_singer(history: list[dict], out: TextIO) -> None:
+    """Write SCHEMA, RECORD and gap messages for the plays of `history` to `out`."""
     messages = [json.loads(line) for line in SCHEMA_SOURCE.read_text().splitlines()]
     schemas = [m for m in messages if m["type"] == "SCHEMA"]
-    history = plays(count, seed)
     out.write(json.dumps(schemas[0]) + "\n")
     for play in history:
         out.write(
@@ -225,4 +224,4 @@ def write_export(history: list[dict], folder: Path, seed: int = 11) -> int:
 
 
 if __name__ == "__main__":
-    write_singer(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000, sys.stdout)
+    write_singer(plays(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000), sys.stdout)

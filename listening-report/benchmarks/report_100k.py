@@ -1,19 +1,26 @@
-"""Benchmark: the report of 100,000 plays, from a local file and from sqld, and in Chromium.
+"""Benchmark: the report of 100,000 plays, from a local file and from sqld, and in Chromium;
+then of a long history merged from the Spotify data export and the live plays.
 
-Fills both databases the way users do (Singer messages piped into target-turso), then
-times against baselines measured in the same run:
-- generation (`listening-report` CLI, views included) vs reading the raw plays table once;
+Fills the databases the way users do (Singer messages piped into target-turso; the export
+imported by tap-spotify-recent with `history_path`), then times against baselines measured
+in the same run:
+- generation (`listening-report` CLI, views included) vs reading the raw tables once;
+- the merged history (export + live plays) vs the same live plays alone;
 - rendering in headless Chromium vs opening an empty page;
-and prints the size of the HTML file.
+and prints the size of the HTML files.
 
     .venv/bin/python listening-report/benchmarks/report_100k.py [--plays N] [--screenshot PNG]
+        [--export-plays N]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -56,10 +63,19 @@ def load(singer: Path, url: str, workdir: Path) -> float:
     return time.perf_counter() - start
 
 
-def read_raw(url: str) -> None:
+def read_raw(url: str, *tables: str) -> None:
     connection = connect(url)
-    connection.execute('SELECT played_at, track FROM "recently_played"').fetchall()
+    for table in tables or ("recently_played",):
+        connection.execute(f'SELECT * FROM "{table}"').fetchall()
     connection.close()
+
+
+def query_view(url: str, sql: str) -> list:
+    connection = connect(url)
+    try:
+        return connection.execute(sql).fetchall()
+    finally:
+        connection.close()
 
 
 def report(url: str, output: Path) -> None:
@@ -83,11 +99,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plays", type=int, default=100_000)
     parser.add_argument("--screenshot", type=Path, help="also save a screenshot of the report")
+    parser.add_argument(
+        "--export-plays",
+        type=int,
+        default=300_000,
+        help="plays of the exported history to merge with live plays (0: skip that part)",
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="report-bench-"))
     singer = workdir / "plays.singer"
     with singer.open("w") as out:
-        history.write_singer(args.plays, out)
+        history.write_singer(history.plays(args.plays), out)
     rows = []
 
     with SqldServer(workdir / "sqld") as sqld:
@@ -122,6 +144,10 @@ def main() -> None:
             "--hide-scrollbars",
         )
 
+    merged = None
+    if args.export_plays:
+        merged = merged_history(args.export_plays, args.plays, workdir, profile)
+
     print(
         f"{args.plays:,} plays, median of {RUNS} runs, {sys.platform}, {time.strftime('%Y-%m-%d')}"
     )
@@ -140,6 +166,82 @@ def main() -> None:
     print(f"| the page's own script (parse data, draw) | {script_ms} ms |")
     print()
     print(f"HTML file: {page.stat().st_size / 1024:.0f} KiB ({page.stat().st_size:,} bytes)")
+    if merged:
+        print_merged(merged)
+
+
+LIVE_MISSED = 0.02
+"""Share of the live period's plays the live feed missed (outages); the export has them."""
+
+
+def merged_history(export_plays: int, live_plays: int, workdir: Path, profile: Path) -> dict:
+    """Time the report of an export of `export_plays` plays merged with live plays.
+
+    The listener's history starts in 2016. The tap has been recording the last
+    `live_plays` plays, missing LIVE_MISSED of them; the export was downloaded a fifth of
+    them ago, so the live feed alone has the plays since.
+    """
+    recent = live_plays // 5
+    plays = history.plays(export_plays + recent, start=dt.date(2016, 1, 4))
+    rng = random.Random(3)
+    live = [play for play in plays[-live_plays:] if rng.random() > LIVE_MISSED]
+    entries = history.write_export(plays[:-recent], workdir / "export")
+    singer = workdir / "live.singer"
+    with singer.open("w") as out:
+        history.write_singer(live, out)
+    live_only = workdir / "live-only.db"
+    load(singer, str(live_only), workdir)
+    database = reportkit.Database(str(workdir / "merged.db"))
+    shutil.copyfile(live_only, database.url)
+    start = time.perf_counter()
+    reportkit.import_export(database, workdir / "export", workdir)
+    imported = time.perf_counter() - start
+    result = {"entries": entries, "live_plays": len(live), "imported": imported}
+    for name, url, tables in (
+        ("live", str(live_only), ("recently_played",)),
+        ("merged", database.url, ("recently_played", "streaming_history")),
+    ):
+        output = workdir / f"report-{name}.html"
+        result[name] = {
+            "raw": median_seconds(lambda url=url, tables=tables: read_raw(url, *tables)),
+            "report": median_seconds(lambda url=url, output=output: report(url, output)),
+            "top_tracks": median_seconds(
+                lambda url=url: query_view(url, 'SELECT * FROM "top_tracks" LIMIT 10')
+            ),
+            "size": output.stat().st_size,
+            "rendered": median_seconds(
+                lambda output=output: chromium(output, profile, "--dump-dom")
+            ),
+        }
+    result["sources"] = query_view(
+        database.url, 'SELECT source, count(*) FROM "plays" GROUP BY source ORDER BY source'
+    )
+    result["rows"] = query_view(database.url, 'SELECT count(*) FROM "streaming_history"')[0][0]
+    return result
+
+
+def print_merged(merged: dict) -> None:
+    live, both = merged["live"], merged["merged"]
+    print()
+    print(
+        f"Merged history: an export of {merged['entries']:,} entries ({merged['rows']:,} rows "
+        f"after the tap's key), imported in {merged['imported']:.0f} s, merged with "
+        f"{merged['live_plays']:,} live plays (local file):"
+    )
+    print(", ".join(f"{count:,} plays {source}" for source, count in merged["sources"]))
+    print()
+    print("| | live plays alone | merged history | ratio |")
+    print("|---|---|---|---|")
+    for label, key, unit in (
+        ("baseline: read the raw tables", "raw", "s"),
+        ("report (CLI, views included)", "report", "s"),
+        ("query `SELECT * FROM top_tracks LIMIT 10`", "top_tracks", "s"),
+        ("render in headless Chromium", "rendered", "s"),
+    ):
+        ratio = both[key] / live[key]
+        print(f"| {label} | {live[key]:.2f} {unit} | {both[key]:.2f} {unit} | {ratio:.1f} x |")
+    sizes = (live["size"] / 1024, both["size"] / 1024)
+    print(f"| HTML file | {sizes[0]:.0f} KiB | {sizes[1]:.0f} KiB | {sizes[1] / sizes[0]:.1f} x |")
 
 
 if __name__ == "__main__":

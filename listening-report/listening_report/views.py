@@ -228,7 +228,11 @@ class Views:
                 for name, body in self._bodies({**names, **whole}, WHOLE_HISTORY_VIEWS)
             ),
             f"{names['plays']} AS MATERIALIZED (\n{period}\n)",
-            *(f"{name} AS (\n{body}\n)" for name, body in self._bodies(names, VIEW_NAMES)),
+            *(
+                # Summary and top artists both read the credits: unnest them once.
+                f"{name} AS{' MATERIALIZED' if name == names['play_artists'] else ''} (\n{body}\n)"
+                for name, body in self._bodies(names, VIEW_NAMES)
+            ),
         ]
         return "WITH " + ",\n".join(ctes) + "\n"
 

@@ -106,14 +106,20 @@ def import_export(
                 entry["metadata"]["selected"] = stream["tap_stream_id"] == "streaming_history"
     catalog_file = tmp_path / "catalog.json"
     catalog_file.write_text(json.dumps(catalog))
-    messages = subprocess.run([*tap, "--catalog", catalog_file], capture_output=True, check=False)
-    assert messages.returncode == 0, messages.stderr.decode()[-3000:]
-    loaded = subprocess.run(
-        [BIN / "target-turso", "--config", _target_config(database, tmp_path, settings)],
-        input=messages.stdout,
-        capture_output=True,
-        check=False,
-    )
+    tap_log = tmp_path / "tap.log"
+    with (
+        tap_log.open("wb") as log,
+        subprocess.Popen(
+            [*tap, "--catalog", catalog_file], stdout=subprocess.PIPE, stderr=log
+        ) as messages,
+    ):
+        loaded = subprocess.run(
+            [BIN / "target-turso", "--config", _target_config(database, tmp_path, settings)],
+            stdin=messages.stdout,
+            capture_output=True,
+            check=False,
+        )
+    assert messages.returncode == 0, tap_log.read_text()[-3000:]
     assert loaded.returncode == 0, loaded.stderr.decode()[-3000:]
 
 
