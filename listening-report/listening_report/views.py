@@ -222,7 +222,7 @@ class Views:
             f"\nFROM {whole['plays']}" + (f"\nWHERE {plays_where}" if plays_where else "")
         )
         ctes = [
-            f"{whole['plays']} AS MATERIALIZED (\n{self.sources.plays}\n)",
+            f"{whole['plays']} AS MATERIALIZED (\n{self.sources.plays_materialized}\n)",
             *(
                 f"{name} AS (\n{body}\n)"
                 for name, body in self._bodies({**names, **whole}, WHOLE_HISTORY_VIEWS)
