@@ -107,6 +107,14 @@ def main() -> None:
     )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="report-bench-"))
+    try:
+        run(args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)  # the databases take hundreds of MB
+
+
+def run(args: argparse.Namespace, workdir: Path) -> None:
+    """Fill the databases under `workdir`, measure, and print the tables."""
     singer = workdir / "plays.singer"
     with singer.open("w") as out:
         history.write_singer(history.plays(args.plays), out)
