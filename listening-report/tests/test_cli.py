@@ -35,6 +35,18 @@ def test_a_database_without_plays_table_points_at_the_table_prefix(known_history
     )
 
 
+def test_a_streaming_history_table_of_another_shape_is_named(known_history, run_report):
+    known_history.query('CREATE TABLE "streaming_history" (ts TEXT, track TEXT)')
+
+    result = run_report(known_history)
+
+    assert_clear_error(
+        result,
+        "Table 'streaming_history' has no column for play_id, ended_at, ms_played",
+        "written by target-turso",
+    )
+
+
 def test_a_rejected_token_names_the_setting_but_never_the_token(
     sqld_jwt, unique_prefix, run_report
 ):
