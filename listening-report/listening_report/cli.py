@@ -97,6 +97,20 @@ def _open(database_url: str | None, auth_token: str | None) -> t.Any:
         raise click.ClickException(str(error)) from None
 
 
+READ_TRIES = 3
+
+
+def _sqld_statement_error(url: str, error: ValueError) -> bool:
+    """Whether a remote server failed a statement (not the connection, not a bad token).
+
+    sqld 0.24 intermittently fails the report's large read-only statement with bogus
+    errors ("expected 0 columns for '' but got 10"), more often on a connection that ran
+    other statements first; the same statement on a new connection succeeds. A real SQL
+    error fails every try and is reported.
+    """
+    return is_remote(url) and "stream error" in str(error)
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @_setting(
     "database_url",
@@ -195,7 +209,15 @@ def main(
                 )
                 raise click.ClickException(msg) from None
             click.echo(f"Created or replaced {len(created)} views: {', '.join(created)}", err=True)
-        data = build_report(connection, plays, period, top)
+        for attempt in range(1, READ_TRIES + 1):
+            try:
+                data = build_report(connection, plays, period, top)
+                break
+            except ValueError as error:
+                if attempt == READ_TRIES or not _sqld_statement_error(url, error):
+                    raise
+                connection.close()
+                connection = _open(database_url, auth_token)
     except LayoutError as error:
         raise click.ClickException(str(error)) from None
     except ValueError as error:

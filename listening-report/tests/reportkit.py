@@ -44,15 +44,26 @@ class Database:
         return env
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Run one statement on a new connection.
+
+        sqld 0.24 intermittently fails statements over the merged views with bogus
+        errors (SQLITE_INTERRUPT, "expected 0 columns"), which a new connection cures,
+        as the CLI's reads do (`cli._sqld_statement_error`); a real error fails each try.
+        """
         from target_turso.connection import connect
 
-        connection = connect(self.url, self.token)
-        try:
-            rows = connection.execute(sql, params).fetchall() or []  # None after DDL
-            connection.commit()
-            return [tuple(row) for row in rows]
-        finally:
-            connection.close()
+        for attempt in range(1, 4):
+            connection = connect(self.url, self.token)
+            try:
+                rows = connection.execute(sql, params).fetchall() or []  # None after DDL
+                connection.commit()
+                return [tuple(row) for row in rows]
+            except ValueError as error:
+                if attempt == 3 or "stream error" not in str(error):
+                    raise
+            finally:
+                connection.close()
+        raise AssertionError  # unreachable: the loop returns or raises
 
 
 def _target_config(database: Database, tmp_path: Path, settings: dict[str, object]) -> Path:
