@@ -14,7 +14,6 @@ Each iteration first adds 20 new plays on the local Spotify contract server, lik
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from testkit.meltano import copy_project  # noqa: E402
+from testkit.meltano import copy_project, meltano_env  # noqa: E402
 from testkit.spotify import SpotifyServer  # noqa: E402
 from testkit.sqld import SqldServer  # noqa: E402
 
@@ -149,14 +148,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-meltano-") as tmp:
         project = copy_project(Path(tmp) / "project")
         add_floor_plugins(project)
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_", "MELTANO_"))
-        }
-        env |= {
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "UV_COMPILE_BYTECODE": "1",  # as `make setup` installs them
-        }
+        env = meltano_env({"UV_COMPILE_BYTECODE": "1"})  # as `make setup` installs them
         subprocess.run(
             [str(Path(sys.executable).parent / "meltano"), "install"],
             cwd=project,

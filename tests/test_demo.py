@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 from target_turso.connection import connect
+from testkit.meltano import meltano_env
 
 
 def test_demo_syncs_imports_the_export_and_writes_the_report(meltano_project):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_", "MELTANO_"))}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     command = [
         "tests/testkit/demo.py",
         "--days",
@@ -26,7 +23,7 @@ def test_demo_syncs_imports_the_export_and_writes_the_report(meltano_project):
     result = subprocess.run(
         [sys.executable, *command],
         cwd=meltano_project.root,
-        env=env,
+        env=meltano_env(),
         capture_output=True,
         text=True,
         timeout=300,

@@ -38,10 +38,12 @@ def turso_env(server, token: str | None = None) -> dict[str, str]:
     return env
 
 
-def query(database_url: str, sql: str, token: str | None = None) -> list[tuple]:
+def query(
+    database_url: str, sql: str, token: str | None = None, parameters: tuple = ()
+) -> list[tuple]:
     connection = connect(database_url, token)
     try:
-        return connection.execute(sql).fetchall()
+        return connection.execute(sql, parameters).fetchall()
     finally:
         connection.close()
 
@@ -55,8 +57,9 @@ def stored_plays(database_url: str, token: str | None = None) -> list[str]:
 def stored_state(database_url: str, token: str | None = None) -> dict:
     rows = query(
         database_url,
-        f'SELECT "completed_state" FROM "meltano_state" WHERE "state_id" = \'{STATE_ID}\'',
+        'SELECT "completed_state" FROM "meltano_state" WHERE "state_id" = ?',
         token,
+        (STATE_ID,),
     )
     return json.loads(rows[0][0])["singer_state"] if rows else {}
 

@@ -39,6 +39,23 @@ class Run:
         return f"exit {self.returncode}\n{self.output}"
 
 
+BIN = Path(sys.executable).parent
+"""Where `meltano` and the test tools are installed (the running virtualenv)."""
+
+
+def meltano_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment for a `meltano` subprocess, without the developer's own
+    plugin settings, with this virtualenv first on PATH, plus `extra`."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_PREFIXES)}
+    return {
+        **clean,
+        "PATH": f"{BIN}{os.pathsep}{clean.get('PATH', '')}",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "NO_COLOR": "1",
+        **(extra or {}),
+    }
+
+
 @dataclass
 class MeltanoProject:
     """A project copy with its plugins installed; each test gives it its own env."""
@@ -46,19 +63,10 @@ class MeltanoProject:
     root: Path
 
     def meltano(self, *args: str, env: dict[str, str], timeout: float = 180) -> Run:
-        clean = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_PREFIXES)}
-        bin_dir = str(Path(sys.executable).parent)
-        full_env = {
-            **clean,
-            "PATH": f"{bin_dir}{os.pathsep}{clean.get('PATH', '')}",
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "NO_COLOR": "1",
-            **env,
-        }
         result = subprocess.run(
-            [f"{bin_dir}/meltano", "--log-format=uncolored", *args],
+            [str(BIN / "meltano"), "--log-format=uncolored", *args],
             cwd=self.root,
-            env=full_env,
+            env=meltano_env(env),
             capture_output=True,
             text=True,
             timeout=timeout,
