@@ -89,7 +89,7 @@ def test_main_job_keeps_every_play_once_in_turso_across_fresh_runners(
 
     first = spotify.add_plays(30)
     run = meltano_project.meltano(*MAIN_JOB, env={**env, **fresh_runner()})
-    assert run.returncode == 0, run
+    assert run.returncode == 0, str(run)
     assert sorted(stored_plays(sqld.url, token)) == sorted(played_at(first))
     assert (
         stored_state(sqld.url, token)["bookmarks"]["recently_played"]["replication_key_value"]
@@ -100,7 +100,7 @@ def test_main_job_keeps_every_play_once_in_turso_across_fresh_runners(
     second = spotify.add_plays(20)
     late = spotify.add_play(played_at=first[-1]["played_at"][:17] + "00Z")
     run = meltano_project.meltano(*MAIN_JOB, env={**env, **fresh_runner()})
-    assert run.returncode == 0, run
+    assert run.returncode == 0, str(run)
     assert "No state was found" not in run.output
     assert sorted(stored_plays(sqld.url, token)) == sorted(played_at([*first, *second, late]))
     assert not has_gap_rows(sqld.url, token)
@@ -108,7 +108,7 @@ def test_main_job_keeps_every_play_once_in_turso_across_fresh_runners(
     # More than 50 plays before the next run: 10 are beyond Spotify's window.
     third = spotify.add_plays(60)
     run = meltano_project.meltano(*MAIN_JOB, env={**env, **fresh_runner()})
-    assert run.returncode == 0, run
+    assert run.returncode == 0, str(run)
     reachable = third[10:]
     assert sorted(stored_plays(sqld.url, token)) == sorted(
         played_at([*first, *second, late, *reachable])
@@ -136,10 +136,10 @@ def test_main_job_writes_the_local_file_default_with_no_turso_settings(
     try:
         first = spotify_server.add_plays(12)
         run = meltano_project.meltano(*MAIN_JOB, env={**tap_env(spotify_server), **runner})
-        assert run.returncode == 0, run
+        assert run.returncode == 0, str(run)
         second = spotify_server.add_plays(5)
         run = meltano_project.meltano(*MAIN_JOB, env={**tap_env(spotify_server), **runner})
-        assert run.returncode == 0, run
+        assert run.returncode == 0, str(run)
         assert sorted(stored_plays(str(database))) == sorted(played_at([*first, *second]))
     finally:
         database.unlink(missing_ok=True)
@@ -158,7 +158,7 @@ def test_a_second_fresh_project_copy_continues_from_the_turso_bookmark(
     second = spotify.add_plays(3)
     requests_before = len(spotify.api_requests())
     run = other_machine.meltano(*MAIN_JOB, env={**env, **fresh_runner()})
-    assert run.returncode == 0, run
+    assert run.returncode == 0, str(run)
     assert "No state was found" not in run.output
     assert len(spotify.api_requests()) - requests_before == 1  # one Spotify call per run
     assert sorted(stored_plays(sqld.url)) == sorted(played_at([*first, *second]))
@@ -208,7 +208,7 @@ def test_a_held_lock_blocks_an_overlapping_run_until_it_goes_stale(
 
     time.sleep(2.5)
     run = meltano_project.meltano(*MAIN_JOB, env={**env, **fresh_runner()})
-    assert run.returncode == 0, run
+    assert run.returncode == 0, str(run)
     assert len(stored_plays(sqld.url)) == 4
 
 
@@ -249,7 +249,7 @@ def test_the_tap_feeds_any_singer_target_through_meltano(
         "target-jsonl",
         env={**tap_env(spotify_server), **fresh_runner()},
     )
-    assert run.returncode == 0, run
+    assert run.returncode == 0, str(run)
     records = [json.loads(line) for line in output.read_text().splitlines()]
     assert sorted(record["played_at"] for record in records) == sorted(played_at(plays))
     assert all(record["track"]["name"] for record in records)

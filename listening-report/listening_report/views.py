@@ -251,7 +251,9 @@ class Views:
             )
             raise LayoutError(msg)
         # Statement by statement: the client's executescript stops silently at an error.
-        connection.execute("BEGIN")
+        # IMMEDIATE: take the write lock now, so a sync committing meanwhile cannot
+        # fail the read-then-write with SQLITE_BUSY.
+        connection.execute("BEGIN IMMEDIATE")
         try:
             for name, body in self.definitions():
                 connection.execute(f"DROP VIEW IF EXISTS {name}")

@@ -19,7 +19,8 @@ DEFAULT_DATABASE_URL = "turso.db"
 REMOTE_SCHEMES = ("libsql", "http", "https", "ws", "wss")
 
 # Fragments of libsql client errors that a retry can cure: the server restarted,
-# the connection dropped, a Hrana stream expired, or the server answered 5xx.
+# the connection dropped, a Hrana stream expired, the server answered 5xx, or
+# another writer held the database lock.
 _TRANSIENT_MARKERS = (
     "http error",
     "error trying to connect",
@@ -36,6 +37,9 @@ _TRANSIENT_MARKERS = (
     "status=502",
     "status=503",
     "status=504",
+    "sqlite_busy",  # another writer held the lock past the busy wait
+    "database is locked",
+    "transaction_timeout",  # sqld ended our transaction for a waiting writer
 )
 _AUTH_MARKERS = ("401 unauthorized", "403 forbidden", "status=401", "status=403")
 

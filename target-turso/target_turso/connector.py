@@ -230,6 +230,7 @@ class TursoConnector:
                 ).fetchall()
             ],
             "the list of tables",
+            writes=False,
         )
 
     def execute(self, db: t.Any, sql: str, parameters: tuple = ()) -> t.Any:
@@ -237,8 +238,12 @@ class TursoConnector:
         self.round_trips += 1
         return db.execute(sql, parameters)
 
-    def transaction(self, work: t.Callable[[t.Any], T], what: str) -> T:
+    def transaction(self, work: t.Callable[[t.Any], T], what: str, *, writes: bool = True) -> T:
         """Run `work(db)` in one transaction; retry transient failures from scratch.
+
+        A writing transaction takes the write lock up front (`BEGIN IMMEDIATE`):
+        work that reads and then writes would otherwise fail with SQLITE_BUSY when
+        another connection (Meltano's state lock heartbeat) commits in between.
 
         Raises:
             DatabaseConnectionError: the database cannot be opened (bad token,
@@ -249,7 +254,7 @@ class TursoConnector:
         for attempt in range(1, self.max_attempts + 1):
             try:
                 db = self._connection()
-                self.execute(db, "BEGIN")
+                self.execute(db, "BEGIN IMMEDIATE" if writes else "BEGIN")
                 result = work(db)
                 db.commit()
                 self.round_trips += 1

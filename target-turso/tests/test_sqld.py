@@ -168,3 +168,48 @@ def test_100k_row_stream_over_http(sqld, unique_prefix, cli):
     assert count_rows(sqld.url, table) == (100_000, 100_000, 100_000 * 100_001 // 2)
     db = libsql_experimental.connect(sqld.url)
     assert db.execute(f'SELECT "v" FROM "{table}" WHERE "id" = 99999').fetchall() == [("v99999",)]
+
+
+def test_a_concurrent_writer_to_the_same_database_does_not_fail_the_load(sqld, unique_prefix, cli):
+    """Meltano's state lock heartbeat writes to the database the target is loading.
+
+    Each new table is prepared by reading its shape, then creating it; another
+    connection's commit between the two must not fail the load (SQLITE_BUSY).
+    """
+    stop = threading.Event()
+    writes = []
+
+    def heartbeat() -> None:
+        db = libsql_experimental.connect(sqld.url)
+        db.execute(f'CREATE TABLE IF NOT EXISTS "{unique_prefix}beat" ("id" PRIMARY KEY, "at")')
+        db.commit()
+        while not stop.is_set():
+            db.execute(
+                f'INSERT OR REPLACE INTO "{unique_prefix}beat" VALUES (1, ?)', (time.time(),)
+            )
+            db.commit()
+            writes.append(1)
+        db.close()
+
+    streams = [f"s{i}" for i in range(25)]
+    lines = []
+    for stream in streams:
+        lines.append({**SCHEMA, "stream": stream})
+        lines += [
+            {"type": "RECORD", "stream": stream, "record": {"id": i, "v": "x"}} for i in (1, 2)
+        ]
+    lines.append({"type": "STATE", "value": {"done": len(streams)}})
+    thread = threading.Thread(target=heartbeat, daemon=True)
+    thread.start()
+    try:
+        config = {"database_url": sqld.url, "table_prefix": unique_prefix}
+        result = cli(config, "".join(json.dumps(line) + "\n" for line in lines))
+    finally:
+        stop.set()
+        thread.join()
+    assert writes, "the other writer never committed"
+    assert "Transient error" not in result.stderr  # it waited for the lock, no retry needed
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f'{{"done": {len(streams)}}}\n'
+    for stream in streams:
+        assert count_rows(sqld.url, f"{unique_prefix}{stream}") == (2, 2, 3)

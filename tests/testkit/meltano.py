@@ -81,5 +81,5 @@ def install_project(root: Path) -> MeltanoProject:
         "install",
         env={"MELTANO_DATABASE_URI": f"sqlite:///{root}/m.db", "UV_COMPILE_BYTECODE": "1"},
     )
-    assert result.returncode == 0, result
+    assert result.returncode == 0, str(result)
     return project
