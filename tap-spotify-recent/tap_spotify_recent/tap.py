@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import typing as t
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
 
 from tap_spotify_recent.errors import AUTH_COMMAND, SCOPE
+from tap_spotify_recent.instants import parse_instant
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
@@ -125,6 +127,27 @@ class TapSpotifyRecent(Tap):
         ),
     ).to_dict()
 
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """Validate the schema, then the formats JSON Schema leaves unchecked (dates, URLs).
+
+        A bad `start_date` would otherwise surface mid-sync as a bare ValueError
+        that does not say which setting to fix.
+        """
+        from singer_sdk.exceptions import ConfigValidationError
+
+        errors = format_errors(self._config)
+        try:
+            schema_errors = super()._validate_config(raise_errors=raise_errors)
+        except ConfigValidationError as error:
+            schema_errors = error.errors
+        if raise_errors and (schema_errors or errors):
+            raise ConfigValidationError(
+                "Config validation failed",
+                errors=schema_errors + errors,
+                schema=self.config_jsonschema,
+            )
+        return schema_errors + errors
+
     def discover_streams(self) -> list[Stream]:
         """The streams; imported here so `--about` stays quick."""
         from tap_spotify_recent.streams import (
@@ -149,3 +172,27 @@ class TapSpotifyRecent(Tap):
             if notice:
                 self.logger.log(*notice)
         super().sync_all()
+
+
+def format_errors(config: t.Mapping[str, t.Any]) -> list[str]:
+    """Messages naming each date or URL setting whose value cannot be used."""
+    errors = []
+    for name, example in (
+        ("start_date", "2026-01-31T00:00:00Z"),
+        ("refresh_token_obtained_at", "2026-01-31"),
+    ):
+        value = config.get(name)
+        if value is None or value == "":
+            continue
+        try:
+            parse_instant(str(value))
+        except ValueError:
+            problem = f"is not an RFC 3339 date or date-time (e.g. {example})"
+            errors.append(f"{name}: {value!r} {problem}")
+    for name in ("api_url", "token_url"):
+        value = config.get(name)
+        if isinstance(value, str) and not (
+            urlsplit(value).scheme in {"http", "https"} and urlsplit(value).netloc
+        ):
+            errors.append(f"{name}: {value!r} is not an http(s):// URL")
+    return errors

@@ -207,6 +207,35 @@ def test_wrong_api_path_points_at_the_api_url_setting(fast_retries, spotify_serv
     _assert_explained(run, "404", "api_url")
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("start_date", "yesterday"),
+        ("start_date", "2026-13-01T00:00:00Z"),
+        ("refresh_token_obtained_at", "last week"),
+        ("api_url", "api.spotify.com/v1"),
+        ("token_url", "ftp://accounts.spotify.com/api/token"),
+    ],
+)
+def test_an_unusable_date_or_url_setting_is_named_before_any_request(
+    setting, value, spotify_server, run_cli
+):
+    run = run_cli({**spotify_server.tap_config(), setting: value})
+
+    _assert_explained(run, f"{setting}: {value!r} is not", "Config validation failed")
+    assert run.messages == []
+    assert spotify_server.api_requests() == []
+
+
+def test_every_config_problem_is_listed_at_once(spotify_server, run_cli):
+    config = {**spotify_server.tap_config(), "start_date": "soon"}
+    del config["client_id"]
+
+    run = run_cli(config)
+
+    _assert_explained(run, "'client_id' is a required property", "start_date: 'soon' is not")
+
+
 # -- the refresh token's six-month life -------------------------------------------------------
 
 

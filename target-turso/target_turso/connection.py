@@ -137,11 +137,24 @@ def _split_token(database_url: str, auth_token: str | None) -> tuple[str, str | 
 
 
 _FILE_URL = re.compile(r"^file:(//)?", re.IGNORECASE)
+_OTHER_URL = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 
 
 def local_path(database_url: str) -> Path:
     """Return the filesystem path of a local `database_url` (plain path or `file:` URL)."""
     return Path(_FILE_URL.sub("", database_url).split("?", 1)[0])
+
+
+def _reject_unknown_scheme(database_url: str, settings: SettingNames) -> None:
+    """Refuse `ftp://...` and the like, which would otherwise be taken for a file path."""
+    other = _OTHER_URL.match(database_url)
+    if other and other[1].lower() != "file":
+        msg = (
+            f"The `{settings.url}` setting starts with {other[1]}://, which is not a database "
+            "address. Use libsql://NAME-ORG.turso.io (Turso), http(s)://HOST:PORT (sqld), "
+            "or a file path."
+        )
+        raise DatabaseConnectionError(msg)
 
 
 def connect(
@@ -174,6 +187,7 @@ def connect(
             # an unreachable server now, with a clear message, not mid-load.
             connection.execute("SELECT 1").fetchall()
         else:
+            _reject_unknown_scheme(database_url, settings)
             path = local_path(database_url)
             if not path.parent.is_dir():
                 msg = (

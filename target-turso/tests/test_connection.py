@@ -67,3 +67,28 @@ def test_sqld_expired_stream_counts_as_transient():
     )
     assert is_transient(expired)
     assert not is_transient(ValueError("SQLite error: UNIQUE constraint failed: t.id"))
+
+
+def test_a_url_of_another_kind_is_refused_naming_the_setting(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DatabaseConnectionError) as failure:
+        connect("ftp://example.org/plays.db")
+    assert "The `database_url` setting starts with ftp://" in str(failure.value)
+    assert "libsql://" in str(failure.value)
+    assert not failure.value.transient
+    assert list(tmp_path.iterdir()) == []  # no stray file named after the URL
+
+
+def test_a_locked_database_or_a_timed_out_transaction_counts_as_transient():
+    # sqld's answers, captured: a read-then-write transaction another writer overtook,
+    # and a transaction sqld ended after another writer waited 5 s for the lock.
+    busy = ValueError(
+        'Hrana: `stream error: `Error { message: "SQLite error: database is locked", '
+        'code: "SQLITE_BUSY" }``'
+    )
+    timed_out = ValueError(
+        'Hrana: `stream error: `Error { message: "Transaction timed out", '
+        'code: "TRANSACTION_TIMEOUT" }``'
+    )
+    assert is_transient(busy)
+    assert is_transient(timed_out)
