@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import decimal
 import json
+import logging
 import sys
 import typing as t
 from collections import Counter
@@ -17,6 +18,7 @@ from target_turso.connection import DatabaseConnectionError
 from target_turso.connector import DatabaseWriteError
 
 _SNIPPET = 80
+_LOGGER = logging.getLogger("target-turso.reader")
 _DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
 
 # What each message type must carry, and the JSON type of each field.
@@ -49,6 +51,25 @@ def _is_plain_record(message: t.Any) -> bool:
     )
 
 
+def valid_text(value: t.Any) -> t.Any:
+    r"""`value` with lone UTF-16 surrogates replaced by U+FFFD, in strings and keys.
+
+    JSON allows `\\ud800`-style escapes that decode to no character; such text cannot
+    be stored as UTF-8 (the database client refuses the whole row).
+    """
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
+    if isinstance(value, dict):
+        return {valid_text(key): valid_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [valid_text(item) for item in value]
+    return value
+
+
 def check_message(message: t.Any) -> None:
     """Raise InvalidInputLine unless `message` is a Singer message with the fields it needs.
 
@@ -69,6 +90,12 @@ def check_message(message: t.Any) -> None:
             msg = f"the {kind} message's '{field}' must be {_JSON_NAMES[expected]}"
             raise InvalidInputLine(msg)
     if kind == "SCHEMA":
+        if not isinstance(message["schema"].get("properties"), dict):
+            msg = (
+                "the SCHEMA message's 'schema' has no 'properties' object: the target "
+                "makes a column of each property, so it needs them listed"
+            )
+            raise InvalidInputLine(msg)
         keys = message.get("key_properties")
         if keys is not None and not (
             isinstance(keys, list) and all(isinstance(key, str) for key in keys)
@@ -97,6 +124,7 @@ class NumberedSingerReader(SingerReader):
             if line.isspace() or not line:
                 continue
             self._current_message = line
+            self._line_number = number
             try:
                 message = self.deserialize_json(line)
                 if not _is_plain_record(message):
@@ -126,10 +154,18 @@ class NumberedSingerReader(SingerReader):
         except msgspec.DecodeError:
             pass
         try:
-            return deserialize_json(line)
+            message = deserialize_json(line)
         except json.JSONDecodeError as error:
             msg = f"invalid JSON ({error.msg} at column {error.colno}): {_snippet(line)}"
             raise InvalidInputLine(msg) from None
+        cleaned = valid_text(message)
+        if cleaned != message:
+            _LOGGER.warning(
+                "Line %s: lone UTF-16 surrogate escapes (\\ud800-\\udfff, not characters) "
+                "are stored as U+FFFD.",
+                getattr(self, "_line_number", "?"),
+            )
+        return cleaned
 
     def _process_unknown_message(self, message_dict: dict) -> None:
         msg = (

@@ -56,6 +56,10 @@ def test_unknown_message_type_names_the_line_and_type(tmp_path, cli, singer):
             {"type": "ACTIVATE_VERSION", "stream": "nope", "version": 1},
             "ACTIVATE_VERSION message for stream 'nope' arrived before its SCHEMA",
         ),
+        (
+            {"type": "SCHEMA", "stream": "bare", "schema": {"type": "object"}},
+            "the SCHEMA message's 'schema' has no 'properties' object",
+        ),
     ],
 )
 def test_malformed_messages_name_the_line_and_the_problem(tmp_path, cli, singer, message, problem):

@@ -279,3 +279,13 @@ def test_streams_differing_only_in_case_get_tables_of_their_own(database, load_f
     lower = suffixed(database.prefix + "users")
     assert lower.removeprefix(database.prefix).startswith("users__")
     assert database.query(f'SELECT "id", "b" FROM "{lower}" ORDER BY "id"') == [(1, 5), (2, 6)]
+
+
+def test_lone_surrogate_escapes_are_stored_as_replacement_characters(database, load_file, caplog):
+    load_file("invalid_unicode")
+    rows = database.query(f'SELECT "id", "s", "o" FROM {database.table("texts")} ORDER BY "id"')
+    assert rows == [
+        (1, "lone \ufffd high", '{"k\ufffd":"v"}'),
+        (2, "pair \U0001f3b5 kept", '{"k":"\u00e9"}'),
+    ]
+    assert "Line 2: lone UTF-16 surrogate escapes" in caplog.text
