@@ -54,7 +54,7 @@ def _is_plain_record(message: t.Any) -> bool:
 def valid_text(value: t.Any) -> t.Any:
     r"""`value` with lone UTF-16 surrogates replaced by U+FFFD, in strings and keys.
 
-    JSON allows `\\ud800`-style escapes that decode to no character; such text cannot
+    JSON allows `\ud800`-style escapes that decode to no character; such text cannot
     be stored as UTF-8 (the database client refuses the whole row).
     """
     if isinstance(value, str):
