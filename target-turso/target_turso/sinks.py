@@ -165,6 +165,18 @@ class TursoSink(BatchSink):
 
     # Table
 
+    def _warn_rekeyed(self, primary_key: list[str], key: list[str]) -> None:
+        self.logger.warning(
+            "Table %r has the primary key (%s) but stream %r now sends key properties (%s): "
+            "records are merged on the new key, and one that repeats an old key value with "
+            "a new key fails its batch (UNIQUE constraint). To re-key the table, rename or "
+            "drop it and load the stream again.",
+            self.table_name,
+            ", ".join(primary_key),
+            self.stream_name,
+            ", ".join(key),
+        )
+
     def setup(self) -> None:
         """Create the table or add the new properties' columns, in one transaction."""
         properties: dict = self.schema.get("properties") or {}
@@ -184,6 +196,8 @@ class TursoSink(BatchSink):
             shape = sql.read_shape(db, self.table_name)
             if self.merges and shape.exists and not shape.has_unique(key):
                 sql.ensure_unique(db, self.table_name, key)
+            if self.merges and shape.primary_key and sorted(shape.primary_key) != sorted(key):
+                self._warn_rekeyed(shape.primary_key, key)
             return shape, mapping
 
         self._shape, self._mapping = self.connector.transaction(

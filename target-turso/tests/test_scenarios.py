@@ -289,3 +289,29 @@ def test_lone_surrogate_escapes_are_stored_as_replacement_characters(database, l
         (2, "pair \U0001f3b5 kept", '{"k":"\u00e9"}'),
     ]
     assert "Line 2: lone UTF-16 surrogate escapes" in caplog.text
+
+
+def test_a_stream_that_changes_its_key_is_merged_on_the_new_key_with_a_warning(
+    database, load_text, singer, caplog
+):
+    schema = {
+        "type": "SCHEMA",
+        "stream": "rekeyed",
+        "schema": {"properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}},
+    }
+    record = {"type": "RECORD", "stream": "rekeyed"}
+    load_text(
+        database.config,
+        singer(
+            {**schema, "key_properties": ["a"]},
+            {**record, "record": {"a": 1, "b": 1}},
+            {**schema, "key_properties": ["b"]},
+            {**record, "record": {"a": 2, "b": 1}},
+            {**record, "record": {"a": 3, "b": 2}},
+        ),
+    )
+    rows = database.query(f'SELECT "a", "b" FROM {database.table("rekeyed")} ORDER BY "b"')
+    assert rows == [(2, 1), (3, 2)]
+    assert "has the primary key (a) but stream 'rekeyed' now sends key properties (b)" in (
+        caplog.text
+    )
