@@ -15,6 +15,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
+from tap_spotify_recent.errors import TapError
 from tap_spotify_recent.instants import parse_instant
 
 if t.TYPE_CHECKING:
@@ -22,6 +23,11 @@ if t.TYPE_CHECKING:
     from datetime import datetime
 
 WINDOW_KEY = "recent_window"
+STATE_ADVICE = (
+    "Correct the state, or clear it with `meltano state clear <state id>` (`meltano state "
+    "list` shows the id): the next run then emits the last 50 plays again, which a target "
+    "that merges on played_at stores once."
+)
 PAGE_SIZE = 50  # Spotify's maximum `limit`, and the whole window it serves
 
 
@@ -37,10 +43,21 @@ class PreviousRun:
     @classmethod
     def from_state(cls, state: Mapping[str, t.Any]) -> PreviousRun:
         """Read the bookmark and the window from a stream state dict."""
+        bookmark = state.get("replication_key_value")
+        if bookmark is not None:
+            _state_instant(bookmark, "replication_key_value")
         window = state.get(WINDOW_KEY)
+        if window is not None and not isinstance(window, list):
+            msg = (
+                f"The state of stream recently_played has {WINDOW_KEY} = {window!r}, which is "
+                f"not a list of RFC 3339 date-times. {STATE_ADVICE}"
+            )
+            raise TapError(msg)
         return cls(
-            bookmark=state.get("replication_key_value"),
-            window=None if window is None else frozenset(map(parse_instant, window)),
+            bookmark=bookmark,
+            window=None
+            if window is None
+            else frozenset(_state_instant(value, f"an entry of {WINDOW_KEY}") for value in window),
         )
 
     @property
@@ -55,6 +72,20 @@ class PreviousRun:
         # A bookmark without a window (older or hand-written state): trust the bookmark.
         bookmark = self.bookmark_instant
         return bookmark is not None and instant <= bookmark
+
+
+def _state_instant(value: t.Any, where: str) -> datetime:
+    """``value`` from the stream state as an instant, or a TapError saying how to fix it."""
+    if isinstance(value, str):
+        try:
+            return parse_instant(value)
+        except ValueError:
+            pass
+    msg = (
+        f"The state of stream recently_played has {where} = {value!r}, which is not an "
+        f"RFC 3339 date-time. {STATE_ADVICE}"
+    )
+    raise TapError(msg)
 
 
 @dataclass(frozen=True)

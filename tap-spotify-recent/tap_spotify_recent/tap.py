@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import typing as t
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -9,7 +10,8 @@ from urllib.parse import urlsplit
 from singer_sdk import Tap
 from singer_sdk import typing as th
 
-from tap_spotify_recent.errors import AUTH_COMMAND, SCOPE
+from tap_spotify_recent.errors import AUTH_COMMAND, SCOPE, TapError
+from tap_spotify_recent.incremental import STATE_ADVICE
 from tap_spotify_recent.instants import parse_instant
 
 if t.TYPE_CHECKING:
@@ -147,6 +149,24 @@ class TapSpotifyRecent(Tap):
                 schema=self.config_jsonschema,
             )
         return schema_errors + errors
+
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """Load the state, refusing one that is not shaped like a Singer state.
+
+        Raises:
+            TapError: `state` or its `bookmarks` is not an object of objects.
+        """
+        bookmarks = state.get("bookmarks", {}) if isinstance(state, dict) else None
+        if not isinstance(bookmarks, dict) or not all(
+            isinstance(stream_state, dict) for stream_state in bookmarks.values()
+        ):
+            msg = (
+                "The state is not a Singer state: expected "
+                '{"bookmarks": {"<stream>": {...}}}, got '
+                f"{json.dumps(state)[:200]}. {STATE_ADVICE}"
+            )
+            raise TapError(msg)
+        super().load_state(state)
 
     def discover_streams(self) -> list[Stream]:
         """The streams; imported here so `--about` stays quick."""

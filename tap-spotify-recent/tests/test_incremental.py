@@ -133,3 +133,35 @@ def test_state_with_only_a_bookmark_emits_the_plays_after_it(spotify_server, syn
     run = sync_tap(spotify_server.tap_config(), state=state)
 
     assert run.played_at() == [p["played_at"] for p in plays[8:]]
+
+
+@pytest.mark.parametrize(
+    ("state", "problem"),
+    [
+        (
+            {"bookmarks": {"recently_played": {"replication_key_value": "yesterday"}}},
+            "recently_played has replication_key_value = 'yesterday', which is not an RFC 3339",
+        ),
+        (
+            {"bookmarks": {"recently_played": {"recent_window": "2026-06-01T00:00:00Z"}}},
+            "recent_window = '2026-06-01T00:00:00Z', which is not a list",
+        ),
+        (
+            {"bookmarks": {"recently_played": {"recent_window": ["2026-06-01T00:00:00Z", 7]}}},
+            "an entry of recent_window = 7, which is not an RFC 3339",
+        ),
+        ({"bookmarks": []}, "The state is not a Singer state"),
+        ({"bookmarks": {"recently_played": []}}, "The state is not a Singer state"),
+    ],
+    ids=["bad-bookmark", "window-not-a-list", "bad-window-entry", "bookmarks-list", "stream-list"],
+)
+def test_a_damaged_state_is_named_with_how_to_clear_it(spotify_server, run_cli, state, problem):
+    spotify_server.add_plays(5)
+
+    run = run_cli(spotify_server.tap_config(), state=state)
+
+    assert run.returncode == 1
+    assert problem in run.stderr
+    assert "meltano state clear" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not [message for message in run.messages if message["type"] == "RECORD"]
