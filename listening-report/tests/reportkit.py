@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from listening_report.cli import READ_TRIES, _sqld_statement_error
 from listening_report.html import read_data
 
 DATA_FILES = Path(__file__).parent / "data_files"
@@ -52,14 +53,14 @@ class Database:
         """
         from target_turso.connection import connect
 
-        for attempt in range(1, 4):
+        for attempt in range(1, READ_TRIES + 1):
             connection = connect(self.url, self.token)
             try:
                 rows = connection.execute(sql, params).fetchall() or []  # None after DDL
                 connection.commit()
                 return [tuple(row) for row in rows]
             except ValueError as error:
-                if attempt == 3 or "stream error" not in str(error):
+                if attempt == READ_TRIES or not _sqld_statement_error(self.url, error):
                     raise
             finally:
                 connection.close()
