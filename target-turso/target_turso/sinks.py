@@ -165,7 +165,12 @@ class TursoSink(BatchSink):
 
     # Table
 
-    def _warn_rekeyed(self, primary_key: list[str], key: list[str]) -> None:
+    def _warn_if_rekeyed(self) -> None:
+        """Warn when the stream's key is not the table's primary key (logged once, not per try)."""
+        primary_key = self._shape.primary_key
+        key = [self._mapping[name] for name in self.key_properties]
+        if not (self.merges and primary_key and sorted(primary_key) != sorted(key)):
+            return
         self.logger.warning(
             "Table %r has the primary key (%s) but stream %r now sends key properties (%s): "
             "records are merged on the new key, and one that repeats an old key value with "
@@ -196,13 +201,12 @@ class TursoSink(BatchSink):
             shape = sql.read_shape(db, self.table_name)
             if self.merges and shape.exists and not shape.has_unique(key):
                 sql.ensure_unique(db, self.table_name, key)
-            if self.merges and shape.primary_key and sorted(shape.primary_key) != sorted(key):
-                self._warn_rekeyed(shape.primary_key, key)
             return shape, mapping
 
         self._shape, self._mapping = self.connector.transaction(
             prepare, f"the table {self.table_name!r}"
         )
+        self._warn_if_rekeyed()
         self._plan_insert()
 
     def _plan_insert(self) -> None:
