@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 
 from tap_spotify_recent.errors import AUTH_COMMAND, SCOPE, TapError
 from tap_spotify_recent.incremental import STATE_ADVICE
@@ -135,8 +136,6 @@ class TapSpotifyRecent(Tap):
         A bad `start_date` would otherwise surface mid-sync as a bare ValueError
         that does not say which setting to fix.
         """
-        from singer_sdk.exceptions import ConfigValidationError
-
         errors = format_errors(self._config)
         try:
             schema_errors = super()._validate_config(raise_errors=raise_errors)
@@ -211,8 +210,9 @@ def format_errors(config: t.Mapping[str, t.Any]) -> list[str]:
             errors.append(f"{name}: {value!r} {problem}")
     for name in ("api_url", "token_url"):
         value = config.get(name)
-        if isinstance(value, str) and not (
-            urlsplit(value).scheme in {"http", "https"} and urlsplit(value).netloc
-        ):
+        if not isinstance(value, str):
+            continue
+        url = urlsplit(value)
+        if url.scheme not in {"http", "https"} or not url.netloc:
             errors.append(f"{name}: {value!r} is not an http(s):// URL")
     return errors
