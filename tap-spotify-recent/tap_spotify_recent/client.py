@@ -84,9 +84,9 @@ class SpotifyStream(RESTStream):
             raise forbidden_error(message)
         if status == HTTPStatus.TOO_MANY_REQUESTS:
             limit = self.config["max_retry_after_seconds"]
-            if _retry_after(response, default=0) > limit:
+            if (wait := _retry_after(response, default=0)) > limit:
                 msg = (
-                    f"Spotify rate-limited the app and asks to wait {_retry_after(response, 0):g} "
+                    f"Spotify rate-limited the app and asks to wait {wait:g} "
                     f"seconds, more than max_retry_after_seconds ({limit}). Stopping; the next "
                     "run picks up every play that is still among the last 50."
                 )
