@@ -22,6 +22,7 @@ Python API (what tests and the end-to-end suite use)::
         server.add_plays(60)                 # seeded, deterministic, newest last
         server.add_play(played_at="2026-06-01T09:00:00Z")   # a late (offline) play
         server.fail_next("rate_limited", retry_after=1)     # see FAULTS
+        release = server.hold_api_requests()                # requests wait for release.set()
         config = server.tap_config()         # client_id, client_secret, refresh_token, urls
         server.requests                      # the request log, for assertions
 
@@ -343,6 +344,7 @@ class SpotifyServer:
         self._access: dict[str, _AccessToken] = {}
         self._codes: dict[str, _AuthCode] = {}
         self._faults: dict[str, list[_Fault]] = {"api": [], "token": []}
+        self._hold: threading.Event | None = None
         self.refresh_token = self.issue_refresh_token()
         self._httpd = ThreadingHTTPServer((host, port), _Handler)
         self._httpd.daemon_threads = True
@@ -493,6 +495,20 @@ class SpotifyServer:
             raise ValueError(msg)
         with self._lock:
             self._faults[endpoint].append(_Fault(kind, times, retry_after, status))
+
+    def hold_api_requests(self) -> threading.Event:
+        """Keep API requests waiting until the returned event is set (a run caught mid-way)."""
+        self._hold = threading.Event()
+        return self._hold
+
+    def wait_for_api_requests(self, count: int, timeout: float) -> None:
+        """Wait until ``count`` API requests have arrived (a condition, not a sleep)."""
+        deadline = time.monotonic() + timeout
+        while len(self.api_requests()) < count:
+            if time.monotonic() > deadline:
+                msg = f"fewer than {count} API requests arrived within {timeout:g} s"
+                raise TimeoutError(msg)
+            time.sleep(0.02)
 
     def _take_fault(self, endpoint: str) -> _Fault | None:
         with self._lock:
@@ -659,6 +675,8 @@ class SpotifyServer:
     # -- GET /v1/me/player/recently-played --------------------------------------------------
 
     def _recently_played_endpoint(self, request: LoggedRequest) -> _Reply | object:
+        if self._hold is not None:
+            self._hold.wait(timeout=300)
         header = request.headers.get("authorization", "")
         bearer = header[7:] if header.startswith("Bearer ") else None
         fault = self._take_fault("api")
