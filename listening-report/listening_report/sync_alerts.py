@@ -2,6 +2,7 @@
 
     sync-alerts check [--apply] [--github-output]   problems -> the alert issue's plan
     sync-alerts apply                               carry out the plan in $ALERT_PLAN
+    sync-alerts health [--no-views]                 the sync_health figures (and views)
     sync-alerts ping start|success|failure|...      dead-man pings around a run
     sync-alerts run -- COMMAND...                   ping start, run COMMAND, ping its outcome
 
@@ -155,6 +156,36 @@ def check(env: Mapping[str, str], *, now: datetime, apply: bool, github_output: 
     return 0
 
 
+def health(env: Mapping[str, str], *, views: bool) -> int:
+    """Create the health views (unless not wanted) and print the figures."""
+    from target_turso.connection import DatabaseConnectionError, connect
+
+    from listening_report.health import create_views, read_health
+
+    prefix = env.get("LISTENING_REPORT_TABLE_PREFIX", "")
+    try:
+        connection = connect(
+            env.get("LISTENING_REPORT_DATABASE_URL") or None,
+            env.get("LISTENING_REPORT_AUTH_TOKEN") or None,
+        )
+    except DatabaseConnectionError as error:
+        raise SettingError(str(error)) from None
+    try:
+        if views:
+            for name in create_views(connection, prefix):
+                _say(f"Created or replaced the view {name}")
+        figures = read_health(connection, prefix)
+    finally:
+        connection.close()
+    for name, value in vars(figures).items():
+        if name != "days":
+            print(f"{name}: {value}")
+    print(f"longest_safe_interval_s: {figures.longest_safe_interval_s}")
+    for day in figures.days:
+        print(f"{day.day}: {day.runs} runs, {day.gaps} gaps, {day.plays_emitted} plays")
+    return 0
+
+
 def _write_output(env: Mapping[str, str], plan: dict[str, t.Any] | None) -> None:
     path = env.get("GITHUB_OUTPUT")
     if not path:
@@ -223,6 +254,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     check_parser.add_argument("--now", help="the time to check at (ISO 8601; default: now)")
     commands.add_parser("apply", help="carry out the plan in $ALERT_PLAN")
+    health_parser = commands.add_parser("health", help="create the health views, print figures")
+    health_parser.add_argument(
+        "--no-views", dest="views", action="store_false", help="only read (read-only token)"
+    )
     ping_parser = commands.add_parser("ping", help="send one dead-man ping")
     ping_parser.add_argument("signal", choices=["start", *OUTCOMES])
     run_parser = commands.add_parser("run", help="ping start, run a command, ping its outcome")
@@ -240,6 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check(env, now=now, apply=args.apply, github_output=args.github_output)
         if args.command == "apply":
             return apply_plan(env)
+        if args.command == "health":
+            return health(env, views=args.views)
         if args.command == "ping":
             signal = "start" if args.signal == "start" else OUTCOMES[args.signal]
             ping.ping(env.get(ping.SETTING), signal, _rid(env))

@@ -345,3 +345,27 @@ def test_a_ping_hiccup_is_retried_and_an_unreachable_check_never_fails_the_job(
 def test_no_ping_url_sends_nothing(tmp_path):
     result = run_alerts("ping", "start", env={}, cwd=tmp_path)
     assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_health_creates_the_views_and_prints_the_figures(setup, tmp_path):
+    database, _github, _env = setup
+    add_run(database, tmp_path, started_at="2026-11-29T08:00:00.000Z")
+    add_run(database, tmp_path, started_at="2026-11-29T11:00:00.000Z", gap=True)
+
+    done = subprocess.run(
+        [BIN / "sync-alerts", "health"],
+        env={**os.environ, **database.env()},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "runs: 2" in lines
+    assert "gaps: 1" in lines
+    assert "longest_pause: Pause(seconds=10800.0, after_run_at='2026-11-29T08:00:00.000Z', " \
+        "before_run_at='2026-11-29T11:00:00.000Z')" in lines  # fmt: skip
+    assert "2026-11-29: 2 runs, 1 gaps, 53 plays" in lines
+    assert "Created or replaced the view sync_health" in done.stderr
+    assert database.query('SELECT "runs", "gaps" FROM "sync_health"') == [(2, 1)]
