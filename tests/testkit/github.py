@@ -38,10 +38,11 @@ import threading
 import typing as t
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
+
+from testkit.loopback import LoopbackServer, QuietHandler
 
 DOCS = "https://docs.github.com/rest"
 MAX_PER_PAGE = 100
@@ -82,7 +83,7 @@ class LoggedRequest:
     status: int = 0
 
 
-class GitHubServer:
+class GitHubServer(LoopbackServer):
     """GitHub's REST API for one repository, on a loopback port bound at construction."""
 
     def __init__(
@@ -106,41 +107,13 @@ class GitHubServer:
         self._tokens: dict[str, dict[str, str]] = {}
         self._next_id = 1000
         self._lock = threading.RLock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.contract = self  # type: ignore[attr-defined]
-        self._thread: threading.Thread | None = None
+        super().__init__(_Handler)
 
     # -- lifecycle and setup ------------------------------------------------------------------
 
     @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    @property
     def repository(self) -> str:
         return f"{self.owner}/{self.repo}"
-
-    def start(self) -> GitHubServer:
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._httpd.server_close()
-
-    def __enter__(self) -> GitHubServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def issue_token(self, issues: str | None = "write", actions: str | None = None) -> str:
         """A token with the given permissions (None: no access), like a GITHUB_TOKEN."""
@@ -378,29 +351,13 @@ def _validation_failed(field_name: str) -> _Reply:
     )
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server_version = "GitHubContract/1.0"
-
-    def log_message(self, format: str, *args: t.Any) -> None:
-        """Quiet: the contract keeps its own request log."""
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_PATCH(self) -> None:
-        self._serve()
-
-    def do_PUT(self) -> None:
-        self._serve()
 
     def _serve(self) -> None:
         contract: GitHubServer = self.server.contract  # type: ignore[attr-defined]
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode() if length else ""
+        raw = self.read_body()
         try:
             body = json.loads(raw) if raw else None
         except ValueError:

@@ -22,10 +22,11 @@ import threading
 import typing as t
 import uuid
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+
+from testkit.loopback import LoopbackServer, QuietHandler
 
 BODY_LIMIT = 100_000
 
@@ -39,42 +40,14 @@ class Ping:
     exit_status: int | None = None
 
 
-class PingServer:
+class PingServer(LoopbackServer):
     """healthchecks.io's Pinging API on a loopback port (bound at construction)."""
 
     def __init__(self) -> None:
         self._checks: dict[str, list[Ping]] = {}
         self._failures = 0
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.contract = self  # type: ignore[attr-defined]
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> PingServer:
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._httpd.server_close()
-
-    def __enter__(self) -> PingServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(_Handler)
 
     def add_check(self) -> str:
         """Create a check; return its ping URL."""
@@ -133,26 +106,13 @@ class PingServer:
         return 200, "OK"
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server_version = "PingContract/1.0"
-
-    def log_message(self, format: str, *args: t.Any) -> None:
-        """Quiet: the contract keeps its own log."""
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_HEAD(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
 
     def _serve(self) -> None:
         contract: PingServer = self.server.contract  # type: ignore[attr-defined]
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode(errors="replace") if length else ""
+        body = self.read_body()
         status, text = contract._receive(
             self.command, parts.path, dict(parse_qsl(parts.query)), body
         )

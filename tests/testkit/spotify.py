@@ -45,10 +45,11 @@ import typing as t
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit
 
 import pytest
+
+from testkit.loopback import LoopbackServer, QuietHandler
 
 SCOPE = "user-read-recently-played"
 WINDOW = 50  # "Returns the most recent 50 tracks played by a user."
@@ -304,7 +305,7 @@ def _oauth_error(error: str, description: str, status: int = 400) -> _Reply:
     return _Reply(status, {"error": error, "error_description": description})
 
 
-class SpotifyServer:
+class SpotifyServer(LoopbackServer):
     """A Spotify Web API + Accounts stand-in on a loopback port (bound at construction)."""
 
     def __init__(
@@ -346,17 +347,9 @@ class SpotifyServer:
         self._faults: dict[str, list[_Fault]] = {"api": [], "token": []}
         self._hold: threading.Event | None = None
         self.refresh_token = self.issue_refresh_token()
-        self._httpd = ThreadingHTTPServer((host, port), _Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.contract = self  # type: ignore[attr-defined]
-        self._thread: threading.Thread | None = None
+        super().__init__(_Handler, host, port)
 
     # -- lifecycle --------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
 
     @property
     def api_url(self) -> str:
@@ -369,27 +362,6 @@ class SpotifyServer:
     @property
     def authorize_url(self) -> str:
         return f"{self.url}/authorize"
-
-    def start(self) -> SpotifyServer:
-        # A short poll interval: stop() waits for it, and tests stop a server each.
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._httpd.server_close()
-
-    def __enter__(self) -> SpotifyServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def tap_config(self, **overrides: t.Any) -> dict[str, t.Any]:
         """Settings for tap-spotify-recent pointing at this server."""
@@ -742,23 +714,13 @@ class SpotifyServer:
         )
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server_version = "SpotifyContract/1.0"
-
-    def log_message(self, format: str, *args: t.Any) -> None:
-        """Stay quiet: the contract keeps its own request log."""
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
 
     def _serve(self) -> None:
         contract: SpotifyServer = self.server.contract  # type: ignore[attr-defined]
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode() if length else ""
+        body = self.read_body()
         request = LoggedRequest(
             method=self.command,
             path=parts.path,
