@@ -16,10 +16,11 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Meltano and, in Meltano's own environment, target-turso (it carries the libSQL
-# state backend), then the plugins, each in its own virtualenv.
+# state backend) and listening-report (its `sync-alerts` runs beside each sync), then
+# the plugins, each in its own virtualenv.
 setup: $(VENV)/bin/python
 	$(VENV)/bin/python -m pip install -q --upgrade pip uv
-	$(VENV)/bin/uv pip install -q --python $(VENV)/bin/python "meltano>=4.4,<5" -e ./target-turso
+	$(VENV)/bin/uv pip install -q --python $(VENV)/bin/python "meltano>=4.4,<5" -e ./target-turso -e ./listening-report
 	$(MELTANO) install
 
 sync: setup

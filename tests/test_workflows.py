@@ -66,8 +66,52 @@ def test_sync_never_overlaps_and_never_cancels_a_running_sync():
 def test_permissions_are_least_privilege():
     sync = load("sync.yml")
     assert sync["permissions"] == {}
-    assert sync["jobs"]["sync"]["permissions"] == {"contents": "read"}
+    assert sync["jobs"]["sync"]["permissions"] == {"contents": "read", "issues": "read"}
     assert load("ci.yml")["permissions"] == {"contents": "read"}
+    writers = [name for name, job in sync["jobs"].items() if "issues: write" in yaml.dump(job)]
+    assert writers == ["alert"]
+    assert sync["jobs"]["alert"]["permissions"] == {"contents": "read", "issues": "write"}
+
+
+def test_the_alert_job_runs_only_when_the_health_check_planned_a_change():
+    jobs = load("sync.yml")["jobs"]
+    steps = {step.get("id"): step for step in jobs["sync"]["steps"]}
+    assert steps["health"]["if"] == "${{ !cancelled() }}"  # also after a failed sync
+    assert steps["health"]["run"] == ".venv/bin/sync-alerts check --github-output"
+    assert steps["health"]["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
+    assert jobs["sync"]["outputs"]["alert-plan"] == "${{ steps.health.outputs.plan }}"
+    alert = jobs["alert"]
+    assert alert["needs"] == "sync"
+    assert alert["if"] == "${{ !cancelled() && needs.sync.outputs.alert-plan != '' }}"
+    (apply,) = [step for step in alert["steps"] if "run" in step]
+    # The runner's python3 and the checked-out source: nothing installed, nothing cached.
+    assert apply["run"] == "python3 -m listening_report.sync_alerts apply"
+    assert apply["env"]["ALERT_PLAN"] == "${{ needs.sync.outputs.alert-plan }}"
+
+
+def test_dead_man_pings_surround_the_sync_and_report_its_outcome():
+    steps = load("sync.yml")["jobs"]["sync"]["steps"]
+    names = [step.get("id") or step.get("run", "") for step in steps]
+    start = names.index(".venv/bin/sync-alerts ping start")
+    finish = names.index('.venv/bin/sync-alerts ping "$SYNC_OUTCOME"')
+    assert start < names.index("sync") < finish
+    assert steps[finish]["if"] == "${{ !cancelled() }}"
+    assert steps[finish]["env"]["SYNC_OUTCOME"] == "${{ steps.sync.outcome }}"
+    for step in (steps[start], steps[finish]):
+        assert step["env"] == {
+            **step["env"],
+            "SYNC_ALERTS_PING_URL": "${{ secrets.SYNC_PING_URL }}",
+        }
+
+
+def test_an_external_trigger_needs_no_report_and_names_itself():
+    dispatch = load("sync.yml")[True]["workflow_dispatch"]["inputs"]
+    assert dispatch["report"]["default"] is False  # every-10-minute dispatches stay cheap
+    assert dispatch["trigger"]["type"] == "string"
+    run = next(s for s in load("sync.yml")["jobs"]["sync"]["steps"] if s.get("id") == "sync")
+    assert run["env"]["TAP_SPOTIFY_RECENT_RUN_TRIGGER"] == (
+        "${{ inputs.trigger || github.event_name }}"
+    )
 
 
 def test_the_main_job_gets_every_secret_through_plugin_settings():

@@ -100,10 +100,15 @@ class SpotifyAuthenticator(OAuthAuthenticator):
             )
 
 
+def refresh_token_expires_on(obtained_at: str) -> date:
+    """The day a refresh token obtained on ``obtained_at`` expires: six months later."""
+    return add_months(parse_instant(obtained_at).date(), REFRESH_TOKEN_LIFETIME_MONTHS)
+
+
 def refresh_token_age_notice(obtained_at: str, today: date) -> tuple[int, str] | None:
     """A log level and message when the refresh token is near or past its six-month expiry."""
     obtained = parse_instant(obtained_at).date()
-    expires = add_months(obtained, REFRESH_TOKEN_LIFETIME_MONTHS)
+    expires = refresh_token_expires_on(obtained_at)
     days_left = (expires - today).days
     if days_left < 0:
         return logging.ERROR, (

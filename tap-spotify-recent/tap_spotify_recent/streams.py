@@ -28,6 +28,8 @@ if t.TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context, Record
 
+    from tap_spotify_recent.incremental import Selection
+
 GAP_ADVICE = (
     "Spotify only serves the last 50 plays. Backfill the gap from your Spotify data export "
     "(Account > Privacy settings > Extended streaming history, "
@@ -74,6 +76,8 @@ class RecentlyPlayedStream(SpotifyStream):
 
     _floor: datetime | None = None
     _pending_gap: dict[str, str] | None = None
+    #: This run's selection, for the sync_runs record; None until the stream has synced.
+    last_selection: Selection | None = None
 
     def get_new_paginator(self) -> OverflowPaginator:
         """Page back only past a full page that is newer than the bookmark."""
@@ -113,6 +117,7 @@ class RecentlyPlayedStream(SpotifyStream):
                 GAP_ADVICE,
             )
         self._pending_gap = selection.gap
+        self.last_selection = selection
         yield from selection.plays
         if self.selected:
             self.get_context_state(context)[WINDOW_KEY] = selection.window

@@ -99,6 +99,14 @@ class TapSpotifyRecent(Tap):
             ),
         ),
         th.Property(
+            "run_trigger",
+            th.StringType,
+            description=(
+                "What started this run, recorded in the sync_runs stream (e.g. schedule, "
+                "workflow_dispatch, cron); the sync workflow sets it."
+            ),
+        ),
+        th.Property(
             "history_path",
             th.StringType,
             description=(
@@ -174,15 +182,21 @@ class TapSpotifyRecent(Tap):
             RecentlyPlayedStream,
             StreamingHistoryStream,
         )
+        from tap_spotify_recent.sync_runs import SyncRunsStream
 
         return [
             RecentlyPlayedStream(self),
             ListeningGapsStream(self),
             StreamingHistoryStream(self),
+            SyncRunsStream(self),
         ]
 
+    def load_streams(self) -> list[Stream]:
+        """The streams by name, and sync_runs last: it records what the others did."""
+        return sorted(super().load_streams(), key=lambda stream: stream.name == "sync_runs")
+
     def sync_all(self) -> None:
-        """Warn about an expiring refresh token, then sync."""
+        """Warn about an expiring refresh token, then sync; sync_runs records the run."""
         obtained_at = self.config.get("refresh_token_obtained_at")
         if obtained_at:
             from tap_spotify_recent.auth import refresh_token_age_notice
@@ -190,6 +204,11 @@ class TapSpotifyRecent(Tap):
             notice = refresh_token_age_notice(obtained_at, datetime.now(timezone.utc).date())
             if notice:
                 self.logger.log(*notice)
+        from tap_spotify_recent.sync_runs import SyncRunsStream
+
+        runs = self.streams.get(SyncRunsStream.name)
+        if isinstance(runs, SyncRunsStream):
+            runs.begin()
         super().sync_all()
 
 

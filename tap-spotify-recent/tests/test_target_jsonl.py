@@ -86,3 +86,11 @@ def test_tap_output_loads_into_target_jsonl(spotify_server, tap_executable, targ
         final_state["bookmarks"]["recently_played"]["replication_key_value"]
         == (spotify_server.plays[0]["played_at"])
     )
+    [run] = [
+        json.loads(line) for line in (tmp_path / "out" / "sync_runs.jsonl").read_text().splitlines()
+    ]
+    assert (run["bookmark_before"], run["bookmark_after"]) == (
+        bookmark,
+        spotify_server.plays[0]["played_at"],
+    )
+    assert (run["plays_served"], run["plays_emitted"], run["gap_detected"]) == (50, 50, True)

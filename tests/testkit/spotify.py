@@ -22,6 +22,7 @@ Python API (what tests and the end-to-end suite use)::
         server.add_plays(60)                 # seeded, deterministic, newest last
         server.add_play(played_at="2026-06-01T09:00:00Z")   # a late (offline) play
         server.fail_next("rate_limited", retry_after=1)     # see FAULTS
+        release = server.hold_api_requests()                # requests wait for release.set()
         config = server.tap_config()         # client_id, client_secret, refresh_token, urls
         server.requests                      # the request log, for assertions
 
@@ -44,10 +45,11 @@ import typing as t
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit
 
 import pytest
+
+from testkit.loopback import LoopbackServer, QuietHandler
 
 SCOPE = "user-read-recently-played"
 WINDOW = 50  # "Returns the most recent 50 tracks played by a user."
@@ -303,7 +305,7 @@ def _oauth_error(error: str, description: str, status: int = 400) -> _Reply:
     return _Reply(status, {"error": error, "error_description": description})
 
 
-class SpotifyServer:
+class SpotifyServer(LoopbackServer):
     """A Spotify Web API + Accounts stand-in on a loopback port (bound at construction)."""
 
     def __init__(
@@ -343,18 +345,11 @@ class SpotifyServer:
         self._access: dict[str, _AccessToken] = {}
         self._codes: dict[str, _AuthCode] = {}
         self._faults: dict[str, list[_Fault]] = {"api": [], "token": []}
+        self._hold: threading.Event | None = None
         self.refresh_token = self.issue_refresh_token()
-        self._httpd = ThreadingHTTPServer((host, port), _Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.contract = self  # type: ignore[attr-defined]
-        self._thread: threading.Thread | None = None
+        super().__init__(_Handler, host, port)
 
     # -- lifecycle --------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
 
     @property
     def api_url(self) -> str:
@@ -367,27 +362,6 @@ class SpotifyServer:
     @property
     def authorize_url(self) -> str:
         return f"{self.url}/authorize"
-
-    def start(self) -> SpotifyServer:
-        # A short poll interval: stop() waits for it, and tests stop a server each.
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._httpd.server_close()
-
-    def __enter__(self) -> SpotifyServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def tap_config(self, **overrides: t.Any) -> dict[str, t.Any]:
         """Settings for tap-spotify-recent pointing at this server."""
@@ -493,6 +467,20 @@ class SpotifyServer:
             raise ValueError(msg)
         with self._lock:
             self._faults[endpoint].append(_Fault(kind, times, retry_after, status))
+
+    def hold_api_requests(self) -> threading.Event:
+        """Keep API requests waiting until the returned event is set (a run caught mid-way)."""
+        self._hold = threading.Event()
+        return self._hold
+
+    def wait_for_api_requests(self, count: int, timeout: float) -> None:
+        """Wait until ``count`` API requests have arrived (a condition, not a sleep)."""
+        deadline = time.monotonic() + timeout
+        while len(self.api_requests()) < count:
+            if time.monotonic() > deadline:
+                msg = f"fewer than {count} API requests arrived within {timeout:g} s"
+                raise TimeoutError(msg)
+            time.sleep(0.02)
 
     def _take_fault(self, endpoint: str) -> _Fault | None:
         with self._lock:
@@ -659,6 +647,8 @@ class SpotifyServer:
     # -- GET /v1/me/player/recently-played --------------------------------------------------
 
     def _recently_played_endpoint(self, request: LoggedRequest) -> _Reply | object:
+        if self._hold is not None:
+            self._hold.wait(timeout=300)
         header = request.headers.get("authorization", "")
         bearer = header[7:] if header.startswith("Bearer ") else None
         fault = self._take_fault("api")
@@ -724,23 +714,13 @@ class SpotifyServer:
         )
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server_version = "SpotifyContract/1.0"
-
-    def log_message(self, format: str, *args: t.Any) -> None:
-        """Stay quiet: the contract keeps its own request log."""
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
 
     def _serve(self) -> None:
         contract: SpotifyServer = self.server.contract  # type: ignore[attr-defined]
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode() if length else ""
+        body = self.read_body()
         request = LoggedRequest(
             method=self.command,
             path=parts.path,

@@ -1,0 +1,344 @@
+"""How the sync is doing, from the tap's `sync_runs` table and your own plays.
+
+A scheduler that starts runs late loses plays: Spotify serves only the last 50. This module
+measures the runs (runs per day, the pauses between them, gaps, the last successful run, the
+refresh token's expiry) and, from the plays, how long 50 plays last at your busiest: the
+shortest span holding 50 consecutive plays. Runs further apart than that can lose plays, so it
+is the longest safe interval between runs, shown next to the measured pauses.
+
+One SQL definition serves the views (`sync_health`, one row; `sync_runs_per_day`) and
+`read_health`, which returns a `SyncHealth` for the report. Days are UTC days. `latest_run`
+reads only the newest run (through the key index), for checks that run after every sync.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass
+from datetime import date
+
+from listening_report.layout import (
+    Table,
+    normalized_instant,
+    quote_identifier,
+    read_table,
+)
+
+if t.TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from libsql_experimental import Connection
+
+SYNC_RUNS = "sync_runs"
+WINDOW_PLAYS = 50
+"""Spotify serves the last 50 plays: more than that between two runs can be lost."""
+MIN_MS_PLAYED = 30_000
+"""An exported play the live feed would list (it lists a track once it played 30 s)."""
+VIEW_NAMES = ("sync_runs_per_day", "sync_health")
+
+
+@dataclass(frozen=True)
+class LatestRun:
+    """The newest `sync_runs` record: the last successful run."""
+
+    run_id: str
+    started_at: str
+    finished_at: str
+    gap_detected: bool
+    bookmark_before: str | None
+    bookmark_after: str | None
+    refresh_token_expires_on: date | None
+
+
+@dataclass(frozen=True)
+class DayOfRuns:
+    """The runs of one UTC day."""
+
+    day: str
+    runs: int
+    gaps: int
+    plays_emitted: int
+    longest_pause_s: float | None
+    """Longest pause that ended this day (between a run and the one before it)."""
+
+
+@dataclass(frozen=True)
+class Pause:
+    """The time between two consecutive runs."""
+
+    seconds: float
+    after_run_at: str
+    before_run_at: str
+
+
+@dataclass(frozen=True)
+class Span:
+    """The shortest span of time holding WINDOW_PLAYS consecutive plays."""
+
+    seconds: float
+    first_play_at: str
+    last_play_at: str
+
+
+@dataclass(frozen=True)
+class SyncHealth:
+    """The figures of the report's "Sync health" section (and of the `sync_health` view)."""
+
+    runs: int
+    first_run_at: str | None
+    last_successful_run_at: str | None
+    """When the newest run finished (only successful runs leave a record)."""
+    last_run_found_gap: bool | None
+    runs_per_day: float | None
+    """Runs per day from the first run's day to the last's."""
+    days: tuple[DayOfRuns, ...]
+    longest_pause: Pause | None
+    median_pause_s: float | None
+    gaps: int
+    """Runs that found a gap (plays may have been lost before them)."""
+    refresh_token_expires_on: date | None
+    days_until_token_expires: int | None
+    busiest_plays: Span | None
+    """How long WINDOW_PLAYS plays lasted at your busiest; None with fewer plays."""
+    pauses_longer_than_safe: int | None
+    """Pauses at least as long as the longest safe interval."""
+
+    @property
+    def longest_safe_interval_s(self) -> float | None:
+        """Runs further apart than this can lose plays (the busiest span of 50 plays)."""
+        return None if self.busiest_plays is None else self.busiest_plays.seconds
+
+
+def _instant(table: Table, column: str) -> str:
+    return normalized_instant(table.column_expression(column))
+
+
+def _runs_select(runs: Table) -> str:
+    """Each run once: UTC instants, gap as 0/1, and the pause since the run before."""
+    started_at = _instant(runs, "started_at")
+    return f"""SELECT
+  started_at,
+  finished_at,
+  gap_detected,
+  plays_emitted,
+  refresh_token_expires_on,
+  lag(started_at) OVER (ORDER BY started_at) AS previous_started_at,
+  round((julianday(started_at) - julianday(lag(started_at) OVER (ORDER BY started_at)))
+    * 86400, 3) AS pause_s
+FROM (
+  SELECT
+    {started_at} AS started_at,
+    {_instant(runs, "finished_at")} AS finished_at,
+    COALESCE({runs.column_expression("gap_detected")}, 0) AS gap_detected,
+    COALESCE({runs.column_expression("plays_emitted")}, 0) AS plays_emitted,
+    date({runs.column_expression("refresh_token_expires_on")}) AS refresh_token_expires_on
+  FROM {quote_identifier(runs.name)}
+  WHERE {started_at} IS NOT NULL
+)"""
+
+
+def _plays_select(live: Table | None, export: Table | None) -> str:
+    """The instants of the plays the live feed lists.
+
+    Every live play, and before the first of them the exported plays of music of
+    MIN_MS_PLAYED or more: never both for one play, which would look twice as busy.
+    """
+    selects = []
+    if live is not None:
+        selects.append(
+            f"SELECT {_instant(live, 'played_at')} AS t FROM {quote_identifier(live.name)}"
+        )
+    if export is not None:
+        first_live = (
+            f"(SELECT min({_instant(live, 'played_at')}) FROM {quote_identifier(live.name)})"
+            if live is not None
+            else "NULL"
+        )
+        ended_at = _instant(export, "ended_at")
+        selects.append(
+            f"SELECT {ended_at} AS t FROM {quote_identifier(export.name)}\n"
+            f"WHERE {export.column_expression('ms_played')} >= {MIN_MS_PLAYED}\n"
+            f"  AND COALESCE({export.column_expression('kind')}, 'track') = 'track'\n"
+            f"  AND {ended_at} < COALESCE({first_live}, '9999')"
+        )
+    if not selects:
+        return "SELECT NULL AS t WHERE 0"
+    return "\nUNION ALL\n".join(selects)
+
+
+def _per_day_select(runs: Table) -> str:
+    return f"""SELECT
+  substr(started_at, 1, 10) AS day,
+  count(*) AS runs,
+  sum(gap_detected) AS gaps,
+  sum(plays_emitted) AS plays_emitted,
+  max(pause_s) AS longest_pause_s
+FROM ({_runs_select(runs)})
+GROUP BY day
+ORDER BY day"""
+
+
+def _health_select(runs: Table, live: Table | None, export: Table | None, today: str) -> str:
+    """One row of figures; `today` is SQL for the current date (a view has no parameters)."""
+    return f"""WITH runs AS (
+{_runs_select(runs)}
+),
+pauses AS (SELECT * FROM runs WHERE pause_s IS NOT NULL),
+latest AS (SELECT * FROM runs ORDER BY started_at DESC LIMIT 1),
+longest AS (SELECT * FROM pauses ORDER BY pause_s DESC, started_at LIMIT 1),
+plays AS (SELECT t FROM ({_plays_select(live, export)}) WHERE t IS NOT NULL),
+busiest AS (
+  SELECT t AS first_play_at, t_last AS last_play_at,
+    round((julianday(t_last) - julianday(t)) * 86400, 3) AS span_s
+  FROM (SELECT t, lead(t, {WINDOW_PLAYS - 1}) OVER (ORDER BY t) AS t_last FROM plays)
+  WHERE t_last IS NOT NULL
+  ORDER BY span_s, t
+  LIMIT 1
+)
+SELECT
+  (SELECT count(*) FROM runs) AS runs,
+  (SELECT min(started_at) FROM runs) AS first_run_at,
+  latest.finished_at AS last_successful_run_at,
+  latest.gap_detected AS last_run_found_gap,
+  (SELECT round(count(*) / (julianday(substr(max(started_at), 1, 10))
+    - julianday(substr(min(started_at), 1, 10)) + 1), 2) FROM runs) AS runs_per_day,
+  longest.pause_s AS longest_pause_s,
+  longest.previous_started_at AS longest_pause_after,
+  longest.started_at AS longest_pause_before,
+  (SELECT pause_s FROM pauses ORDER BY pause_s
+    LIMIT 1 OFFSET (SELECT (count(*) - 1) / 2 FROM pauses)) AS median_pause_s,
+  (SELECT COALESCE(sum(gap_detected), 0) FROM runs) AS gaps,
+  latest.refresh_token_expires_on AS refresh_token_expires_on,
+  CAST(julianday(latest.refresh_token_expires_on) - julianday({today}) AS INTEGER)
+    AS days_until_token_expires,
+  busiest.span_s AS longest_safe_interval_s,
+  busiest.first_play_at AS busiest_first_play_at,
+  busiest.last_play_at AS busiest_last_play_at,
+  (SELECT count(*) FROM pauses WHERE pause_s >= busiest.span_s) AS pauses_longer_than_safe
+FROM (SELECT 1) AS one
+LEFT JOIN latest
+LEFT JOIN longest
+LEFT JOIN busiest"""
+
+
+@dataclass(frozen=True)
+class _Tables:
+    runs: Table | None
+    live: Table | None
+    export: Table | None
+
+
+def _tables(connection: Connection, table_prefix: str) -> _Tables:
+    return _Tables(
+        *(
+            read_table(connection, table_prefix + name)
+            for name in (SYNC_RUNS, "recently_played", "streaming_history")
+        )
+    )
+
+
+def create_views(connection: Connection, table_prefix: str = "") -> list[str]:
+    """Create or replace `sync_runs_per_day` and `sync_health` (with the table prefix).
+
+    Returns the names of the views created: none while the database has no `sync_runs`
+    table (the tap writes it from its first run on).
+    """
+    tables = _tables(connection, table_prefix)
+    if tables.runs is None:
+        return []
+    bodies = {
+        "sync_runs_per_day": _per_day_select(tables.runs),
+        "sync_health": _health_select(tables.runs, tables.live, tables.export, "date('now')"),
+    }
+    names = []
+    for name, body in bodies.items():
+        view = quote_identifier(table_prefix + name)
+        connection.execute(f"DROP VIEW IF EXISTS {view}")
+        connection.execute(f"CREATE VIEW {view} AS\n{body}")
+        names.append(table_prefix + name)
+    connection.commit()
+    return names
+
+
+def _as_date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def read_health(
+    connection: Connection, table_prefix: str = "", today: date | None = None
+) -> SyncHealth:
+    """The sync's health; `today` (default: the current UTC date) counts the token's days."""
+    tables = _tables(connection, table_prefix)
+    if tables.runs is None:
+        return SyncHealth(0, None, None, None, None, (), None, None, 0, None, None, None, None)
+    today_text = (today or date.today()).isoformat()
+    cursor = connection.execute(
+        _health_select(tables.runs, tables.live, tables.export, "?"), (today_text,)
+    )
+    row = dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
+    days = connection.execute(_per_day_select(tables.runs)).fetchall()
+    return SyncHealth(
+        runs=row["runs"],
+        first_run_at=row["first_run_at"],
+        last_successful_run_at=row["last_successful_run_at"],
+        last_run_found_gap=None
+        if row["last_run_found_gap"] is None
+        else bool(row["last_run_found_gap"]),
+        runs_per_day=row["runs_per_day"],
+        days=tuple(DayOfRuns(*day) for day in days),
+        longest_pause=None
+        if row["longest_pause_s"] is None
+        else Pause(row["longest_pause_s"], row["longest_pause_after"], row["longest_pause_before"]),
+        median_pause_s=row["median_pause_s"],
+        gaps=row["gaps"],
+        refresh_token_expires_on=_as_date(row["refresh_token_expires_on"]),
+        days_until_token_expires=row["days_until_token_expires"],
+        busiest_plays=None
+        if row["longest_safe_interval_s"] is None
+        else Span(
+            row["longest_safe_interval_s"],
+            row["busiest_first_play_at"],
+            row["busiest_last_play_at"],
+        ),
+        pauses_longer_than_safe=row["pauses_longer_than_safe"]
+        if row["longest_safe_interval_s"] is not None
+        else None,
+    )
+
+
+_LATEST_COLUMNS: Sequence[str] = (
+    "run_id",
+    "started_at",
+    "finished_at",
+    "gap_detected",
+    "bookmark_before",
+    "bookmark_after",
+    "refresh_token_expires_on",
+)
+
+
+def latest_run(connection: Connection, table_prefix: str = "") -> LatestRun | None:
+    """The newest run, read through the `run_id` key index (one row, not the whole table).
+
+    None when the database has no `sync_runs` table or it is empty.
+    """
+    runs = read_table(connection, table_prefix + SYNC_RUNS)
+    if runs is None:
+        return None
+    columns = ", ".join(runs.column_expression(name) for name in _LATEST_COLUMNS)
+    row = connection.execute(
+        f"SELECT {columns} FROM {quote_identifier(runs.name)} "
+        f"ORDER BY {quote_identifier('run_id')} DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None
+    values = dict(zip(_LATEST_COLUMNS, row, strict=True))
+    return LatestRun(
+        run_id=values["run_id"],
+        started_at=values["started_at"],
+        finished_at=values["finished_at"],
+        gap_detected=bool(values["gap_detected"]),
+        bookmark_before=values["bookmark_before"],
+        bookmark_after=values["bookmark_after"],
+        refresh_token_expires_on=_as_date(values["refresh_token_expires_on"]),
+    )

@@ -1,0 +1,243 @@
+"""Sync health: runs per day, pauses, gaps, the token, and the longest safe interval, exactly.
+
+The history is written the way users get it: Singer messages with the tap's own schemas,
+loaded by the real target-turso.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from listening_report.health import (
+    DayOfRuns,
+    LatestRun,
+    Pause,
+    Span,
+    SyncHealth,
+    create_views,
+    latest_run,
+    read_health,
+)
+from reportkit import Database, load_singer
+from tap_spotify_recent.schemas import PLAY_HISTORY, streaming_history_schema
+from tap_spotify_recent.sync_runs import SYNC_RUN
+from target_turso.connection import connect
+
+EXPIRES = "2027-01-15"
+# (started_at as written, finished_at, gap_detected, plays_emitted); run_id is the UTC start.
+RUNS = [
+    ("2026-11-01T08:00:00.000Z", "2026-11-01T08:00:05.000Z", False, 10),
+    ("2026-11-01T08:10:00.000Z", "2026-11-01T08:10:04.000Z", False, 2),
+    ("2026-11-01T12:10:00.000Z", "2026-11-01T12:10:06.000Z", True, 50),
+    ("2026-11-02T00:10:00.000Z", "2026-11-02T00:10:03.000Z", False, 3),
+    # Another offset, as a hand-edited or other tool's row might have it: 00:20 UTC.
+    ("2026-11-02T01:20:00+01:00", "2026-11-02T00:20:04.000Z", False, 0),
+]
+RUN_IDS = [
+    f"{utc}-0000000{n}"
+    for n, utc in enumerate(
+        ["2026-11-01T08:00:00.000Z", "2026-11-01T08:10:00.000Z", "2026-11-01T12:10:00.000Z",
+         "2026-11-02T00:10:00.000Z", "2026-11-02T00:20:00.000Z"],
+        start=1,
+    )
+]  # fmt: skip
+LIVE_START = datetime(2026, 11, 1, 6, 0, tzinfo=timezone.utc)
+EXPORT_BURST = datetime(2026, 10, 3, 20, 0, tzinfo=timezone.utc)
+
+
+def _text(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def live_plays() -> list[str]:
+    """10 plays 4 minutes apart, then 50 plays 3 minutes apart: the busiest 50 span 8820 s,
+    first from the 10th play to the 59th (the earliest of two equal spans)."""
+    times = [LIVE_START + timedelta(minutes=4 * i) for i in range(10)]
+    times += [times[-1] + timedelta(minutes=3 * (i + 1)) for i in range(50)]
+    return [_text(moment) for moment in times]
+
+
+def export_plays() -> list[tuple[str, int, str]]:
+    """(ended_at, ms_played, kind) rows of a data export.
+
+    Before the first live play: 50 music plays 150 s apart (7350 s for 50), with 60 skips
+    (10 s) between them that the live feed would not list, and 60 podcast episodes a minute
+    apart. After it: 50 plays a minute apart that the live feed holds too (never counted
+    twice)."""
+    burst, live = EXPORT_BURST, LIVE_START
+    rows = [(_text(burst + timedelta(seconds=150 * i)), 150_000, "track") for i in range(50)]
+    rows += [(_text(burst + timedelta(seconds=5 + 60 * i)), 10_000, "track") for i in range(60)]
+    rows += [(_text(burst - timedelta(days=1, minutes=i)), 600_000, "episode") for i in range(60)]
+    rows += [(_text(live + timedelta(minutes=i)), 60_000, "track") for i in range(50)]
+    return rows
+
+
+def singer_lines(*, with_export: bool) -> list[dict]:
+    messages: list[dict] = [
+        {"type": "SCHEMA", "stream": "sync_runs", "schema": SYNC_RUN, "key_properties": ["run_id"]},
+        *(
+            {
+                "type": "RECORD",
+                "stream": "sync_runs",
+                "record": {
+                    "run_id": run_id,
+                    "started_at": started,
+                    "finished_at": finished,
+                    "trigger": "schedule",
+                    "tap_version": "0.1.0",
+                    "gap_detected": gap,
+                    "plays_emitted": emitted,
+                    "api_requests": 1,
+                    "refresh_token_expires_on": EXPIRES,
+                },
+            }
+            for run_id, (started, finished, gap, emitted) in zip(RUN_IDS, RUNS, strict=True)
+        ),
+        {
+            "type": "SCHEMA",
+            "stream": "recently_played",
+            "schema": PLAY_HISTORY,
+            "key_properties": ["played_at"],
+        },
+        *(
+            {"type": "RECORD", "stream": "recently_played", "record": {"played_at": played_at}}
+            for played_at in live_plays()
+        ),
+    ]
+    if with_export:
+        messages.append(
+            {
+                "type": "SCHEMA",
+                "stream": "streaming_history",
+                "schema": streaming_history_schema(personal_fields=False),
+                "key_properties": ["play_id"],
+            }
+        )
+        messages += [
+            {
+                "type": "RECORD",
+                "stream": "streaming_history",
+                "record": {
+                    "play_id": f"p{index}",
+                    "ended_at": ended_at,
+                    "ms_played": ms_played,
+                    "kind": kind,
+                    "source_format": "extended",
+                    "source_file": "Streaming_History_Audio_2026_0.json",
+                },
+            }
+            for index, (ended_at, ms_played, kind) in enumerate(export_plays())
+        ]
+    return messages
+
+
+def load(database: Database, tmp_path, *, with_export: bool) -> Database:
+    singer = tmp_path / "sync_history.singer"
+    singer.write_text("\n".join(json.dumps(m) for m in singer_lines(with_export=with_export)))
+    load_singer(database, singer, tmp_path)
+    return database
+
+
+DAYS = (
+    DayOfRuns("2026-11-01", runs=3, gaps=1, plays_emitted=62, longest_pause_s=14400.0),
+    DayOfRuns("2026-11-02", runs=2, gaps=0, plays_emitted=3, longest_pause_s=43200.0),
+)
+
+
+def expected_health(busiest: Span) -> SyncHealth:
+    return SyncHealth(
+        runs=5,
+        first_run_at="2026-11-01T08:00:00.000Z",
+        last_successful_run_at="2026-11-02T00:20:04.000Z",
+        last_run_found_gap=False,
+        runs_per_day=2.5,
+        days=DAYS,
+        longest_pause=Pause(43200.0, "2026-11-01T12:10:00.000Z", "2026-11-02T00:10:00.000Z"),
+        median_pause_s=600.0,
+        gaps=1,
+        refresh_token_expires_on=date(2027, 1, 15),
+        days_until_token_expires=30,
+        busiest_plays=busiest,
+        pauses_longer_than_safe=2,
+    )
+
+
+def test_health_of_known_runs_and_live_plays(tmp_path):
+    database = load(Database(str(tmp_path / "plays.db")), tmp_path, with_export=False)
+    connection = connect(database.url)
+
+    health = read_health(connection, today=date(2026, 12, 16))
+
+    live = live_plays()
+    busiest = Span(8820.0, live[9], live[58])
+    assert health == expected_health(busiest)
+    assert health.longest_safe_interval_s == 8820.0
+
+
+def test_the_export_extends_the_busiest_span_without_skips_episodes_or_overlap(tmp_path):
+    database = load(Database(str(tmp_path / "plays.db")), tmp_path, with_export=True)
+    connection = connect(database.url)
+
+    health = read_health(connection, today=date(2026, 12, 16))
+
+    first = _text(EXPORT_BURST)
+    assert health == expected_health(
+        Span(7350.0, first, _text(EXPORT_BURST + timedelta(seconds=7350)))
+    )
+
+
+def test_views_on_sqld_give_the_same_figures(tmp_path, sqld, unique_prefix):
+    database = load(Database(sqld.url, prefix=unique_prefix), tmp_path, with_export=True)
+    connection = connect(database.url)
+
+    created = create_views(connection, unique_prefix)
+
+    assert created == [f"{unique_prefix}sync_runs_per_day", f"{unique_prefix}sync_health"]
+    per_day = database.query(f'SELECT * FROM "{unique_prefix}sync_runs_per_day"')
+    assert per_day == [tuple(vars(day).values()) for day in DAYS]
+    [row] = database.query(
+        "SELECT runs, last_successful_run_at, longest_pause_s, longest_pause_after, gaps, "
+        "refresh_token_expires_on, longest_safe_interval_s, pauses_longer_than_safe "
+        f'FROM "{unique_prefix}sync_health"'
+    )
+    assert row == (
+        5,
+        "2026-11-02T00:20:04.000Z",
+        43200.0,
+        "2026-11-01T12:10:00.000Z",
+        1,
+        EXPIRES,
+        7350.0,
+        2,
+    )
+
+
+def test_latest_run_is_the_newest_record(tmp_path):
+    database = load(Database(str(tmp_path / "plays.db")), tmp_path, with_export=False)
+
+    latest = latest_run(connect(database.url))
+
+    assert latest == LatestRun(
+        run_id=RUN_IDS[-1],
+        started_at="2026-11-02T01:20:00+01:00",
+        finished_at="2026-11-02T00:20:04.000Z",
+        gap_detected=False,
+        bookmark_before=None,
+        bookmark_after=None,
+        refresh_token_expires_on=date(2027, 1, 15),
+    )
+
+
+@pytest.mark.parametrize("tables", ["none", "plays only"])
+def test_no_runs_yet_gives_empty_health_and_no_views(tmp_path, tables):
+    database = Database(str(tmp_path / "plays.db"))
+    connection = connect(database.url)
+    if tables == "plays only":
+        connection.execute('CREATE TABLE "recently_played" ("played_at" TEXT PRIMARY KEY)')
+        connection.commit()
+
+    assert read_health(connection).runs == 0
+    assert latest_run(connection) is None
+    assert create_views(connection) == []

@@ -1,0 +1,78 @@
+"""What the contract servers share: a threaded HTTP server on a loopback port, quiet handlers."""
+
+from __future__ import annotations
+
+import threading
+import typing as t
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+S = t.TypeVar("S", bound="LoopbackServer")
+
+
+class LoopbackServer:
+    """Serves `handler` on a port bound at construction; handlers reach this object as
+    `self.server.contract`. Use as a context manager, or `start()` and `stop()`."""
+
+    def __init__(
+        self, handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        self._httpd = ThreadingHTTPServer((host, port), handler)
+        self._httpd.daemon_threads = True
+        self._httpd.contract = self  # type: ignore[attr-defined]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self: S) -> S:
+        # A short poll interval: stop() waits for it, and tests stop a server each.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self: S) -> S:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """Sends every method to `_serve`, logs nothing (the contracts keep their own logs)."""
+
+    def log_message(self, format: str, *args: t.Any) -> None:
+        """Stay quiet."""
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_HEAD(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PATCH(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        raise NotImplementedError
+
+    def read_body(self) -> str:
+        """The request body as text ("" without one)."""
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length).decode(errors="replace") if length else ""
