@@ -26,7 +26,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 
-from tap_spotify_recent.errors import AUTH_COMMAND, SCOPE, TapError, token_endpoint_error
+from tap_spotify_recent.errors import (
+    AUTH_COMMAND,
+    SCOPE,
+    TapError,
+    json_object,
+    token_endpoint_error,
+    token_without,
+)
 from tap_spotify_recent.instants import add_months
 
 ENV_PREFIX = "TAP_SPOTIFY_RECENT_"
@@ -197,15 +204,20 @@ def _exchange_code(
         raise TapError(msg) from None
     if not response.ok:
         raise token_endpoint_error(response, grant="authorization_code")
-    token = response.json()
+    token = json_object(
+        response,
+        setting="token_url",
+        expected="Spotify's token endpoint",
+        secrets=(client_secret,),
+    )
+    refresh_token = token.get("refresh_token")
+    if not isinstance(refresh_token, str) or not refresh_token:
+        raise token_without("refresh_token", response, token)
     granted = token.get("scope")
-    if granted is not None and SCOPE not in granted.split():
+    if isinstance(granted, str) and SCOPE not in granted.split():
         msg = f"Spotify granted '{granted}' without {SCOPE}. Run `{AUTH_COMMAND}` again."
         raise TapError(msg)
-    if not token.get("refresh_token"):
-        msg = f"Spotify's answer has no refresh_token. Run `{AUTH_COMMAND}` again."
-        raise TapError(msg)
-    return str(token["refresh_token"])
+    return refresh_token
 
 
 def _say(text: str) -> None:

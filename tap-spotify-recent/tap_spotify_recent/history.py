@@ -10,8 +10,8 @@ item's URI (track, episode, audiobook chapter or audiobook) in Extended entries,
 when there is none; the creator and item names in Account data. Only fields that stay the same
 when the export is downloaded again take part: not ``platform`` (reworded over the years), the
 reasons, flags or personal fields. So a re-import of the same plays, from a zip or a folder, an
-``endsong_*`` or a ``Streaming_History_Audio_*`` file, yields the same keys, and the export's
-exact duplicate rows collapse to one key. The two formats never share a key: Account data is
+``endsong_*`` or a ``Streaming_History_Audio_*`` file, yields the same keys, and rows that
+repeat a play (exact duplicates, or differing only in fields that take no part) share one key. The two formats never share a key: Account data is
 minute-precise and has no URI, so matching its plays to Extended ones is a tolerance join,
 left to the views.
 """

@@ -171,7 +171,12 @@ class HistoryImporter:
     def _report(self, file: HistoryFile, outcome: FileOutcome) -> None:
         details = [f"{outcome.plays} plays"]
         if outcome.duplicates:
-            details.append(f"{outcome.duplicates} exact duplicates of plays already read")
+            plural = "play" if outcome.duplicates == 1 else "plays"
+            details.append(
+                f"{outcome.duplicates} repeated {plural} left out (the same item, end time and "
+                "ms_played as a play read before: the first row is kept, even where reasons, "
+                "flags or offline_timestamp differ)"
+            )
         if outcome.malformed:
             details.append(f"{outcome.malformed} malformed entries skipped")
         self.logger.info("Read %s: %s", file.name, ", ".join(details))

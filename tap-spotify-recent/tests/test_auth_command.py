@@ -17,7 +17,12 @@ class AuthCommand:
     """The command running in a subprocess with the environment Meltano gives plugin commands."""
 
     def __init__(
-        self, executable: str, server, *, env: dict | None = None, timeout: float = 20
+        self,
+        executable: str,
+        server,
+        *args: str,
+        env: dict | None = None,
+        timeout: float = 20,
     ) -> None:
         settings = {
             "TAP_SPOTIFY_RECENT_CLIENT_ID": server.client_id,
@@ -25,7 +30,7 @@ class AuthCommand:
             "TAP_SPOTIFY_RECENT_TOKEN_URL": server.token_url,
         }
         self.process = subprocess.Popen(
-            [executable, "auth", "--port", "0", "--timeout", f"{timeout:g}"],
+            [executable, "auth", "--port", "0", "--timeout", f"{timeout:g}", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -151,3 +156,31 @@ def test_auth_names_the_missing_client_credentials(tap_executable, spotify_serve
 
     assert returncode == 1
     assert "--client-secret (or TAP_SPOTIFY_RECENT_CLIENT_SECRET)" in stderr
+
+
+def test_auth_names_the_token_url_when_it_answers_a_web_page_without_echoing_secrets(
+    tap_executable, spotify_server, other_site
+):
+    other_site.reply, other_site.echo = (200, "text/html", ""), True  # quotes the request
+    command = AuthCommand(
+        tap_executable,
+        spotify_server,
+        "--authorize-url",
+        spotify_server.authorize_url,
+        env={"TAP_SPOTIFY_RECENT_TOKEN_URL": f"{other_site.url}/token"},
+    )
+    consent = requests.get(command.authorize_url(), allow_redirects=False, timeout=10)
+    code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
+
+    requests.get(consent.headers["Location"], timeout=10)
+    returncode, stdout, stderr = command.finish()
+
+    assert returncode == 1
+    assert stderr.startswith(
+        f"error: The token_url setting ({other_site.url}/token) does not answer like Spotify's "
+        "token endpoint: it answered HTTP 200 (text/html) 'grant_type=authorization_code&code=***"
+    )
+    assert stderr.endswith("…'. Check the token_url setting.\n")
+    assert len(stderr.splitlines()) == 1
+    assert code not in stderr + stdout
+    assert spotify_server.client_secret not in stderr + stdout

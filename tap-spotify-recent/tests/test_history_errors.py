@@ -11,61 +11,25 @@ import logging
 import zipfile
 
 import pytest
+from exportkit import export_folder, extended_entry, good_entries
 from tap_spotify_recent.errors import TapError
 
 AUDIO = "Streaming_History_Audio_2020_0.json"
-
-
-def _entry(**fields: object) -> dict:
-    """A valid Extended streaming history entry, with ``fields`` changed."""
-    return {
-        "ts": "2020-04-11T00:27:53Z",
-        "platform": "ios",
-        "ms_played": 174674,
-        "conn_country": "SE",
-        "ip_addr": "203.0.113.7",
-        "master_metadata_track_name": "Teardrop",
-        "master_metadata_album_artist_name": "Massive Attack",
-        "master_metadata_album_album_name": "Mezzanine",
-        "spotify_track_uri": "spotify:track:67Hna13dNDkZvBpTXRIaOJ",
-        "reason_start": "trackdone",
-        "reason_end": "trackdone",
-        "shuffle": False,
-        "skipped": False,
-        "offline": False,
-        "offline_timestamp": None,
-        "incognito_mode": False,
-        **fields,
-    }
-
-
-def _export(tmp_path, *files: tuple[str, object]):
-    """A folder holding the given files (name, JSON value or raw text)."""
-    folder = tmp_path / "export"
-    folder.mkdir()
-    for name, content in files:
-        text = content if isinstance(content, str) else json.dumps(content)
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
-
-
-def _good(count: int) -> list[dict]:
-    return [_entry(ts=f"2020-04-11T00:{minute:02d}:00Z") for minute in range(count)]
 
 
 @pytest.mark.parametrize(
     ("bad", "problem"),
     [
         (
-            _entry(ms_played="abc"),
+            extended_entry(ms_played="abc"),
             'ms_played must be a whole number of milliseconds (0 or more), got "abc" (text)',
         ),
         (
-            _entry(ms_played=-5),
+            extended_entry(ms_played=-5),
             "ms_played must be a whole number of milliseconds (0 or more), got -5 (a number)",
         ),
         (
-            _entry(ms_played=1.5),
+            extended_entry(ms_played=1.5),
             "ms_played must be a whole number of milliseconds (0 or more), got 1.5 (a number)",
         ),
         (
@@ -73,15 +37,15 @@ def _good(count: int) -> list[dict]:
             "the entry has neither ts (Extended streaming history) nor endTime (Account data)",
         ),
         (
-            _entry(ts="2020-04-11 00:27:53"),
+            extended_entry(ts="2020-04-11 00:27:53"),
             "ts must be a UTC time like '2020-04-11T00:27:53Z', got \"2020-04-11 00:27:53\" (text)",
         ),
         (
-            _entry(ts="2020-13-11T00:27:53Z"),
+            extended_entry(ts="2020-13-11T00:27:53Z"),
             "ts is not a valid date and time: '2020-13-11T00:27:53Z'",
         ),
         (
-            _entry(ts=None),
+            extended_entry(ts=None),
             "ts must be a UTC time like '2020-04-11T00:27:53Z', got null",
         ),
         (
@@ -94,10 +58,16 @@ def _good(count: int) -> list[dict]:
             "field is missing)",
         ),
         (["2020-04-11T00:27:53Z", 1000], "the entry is an array, not an object"),
-        (_entry(shuffle="yes"), 'shuffle must be true or false or null, got "yes" (text)'),
-        (_entry(master_metadata_track_name=7), "master_metadata_track_name must be text or null"),
-        (_entry(offline_timestamp="1586564699"), "offline_timestamp must be a whole number"),
-        (_entry(ip_addr=203), "ip_addr must be text or null, got a number"),
+        (extended_entry(shuffle="yes"), 'shuffle must be true or false or null, got "yes" (text)'),
+        (
+            extended_entry(master_metadata_track_name=7),
+            "master_metadata_track_name must be text or null",
+        ),
+        (
+            extended_entry(offline_timestamp="1586564699"),
+            "offline_timestamp must be a whole number",
+        ),
+        (extended_entry(ip_addr=203), "ip_addr must be text or null, got a number"),
     ],
     ids=[
         "ms_played-text",
@@ -119,7 +89,7 @@ def _good(count: int) -> list[dict]:
 def test_malformed_entry_stops_the_import_naming_file_index_and_problem(
     import_history, tmp_path, bad, problem
 ):
-    export = _export(tmp_path, (AUDIO, [*_good(2), bad, *_good(1)]))
+    export = export_folder(tmp_path, (AUDIO, [*good_entries(2), bad, *good_entries(1)]))
 
     with pytest.raises(TapError) as raised:
         import_history(export)
@@ -136,7 +106,9 @@ def test_malformed_entry_stops_the_import_naming_file_index_and_problem(
 def test_malformed_entry_exits_1_after_the_plays_before_it_without_marking_the_file(
     import_history_cli, tmp_path
 ):
-    export = _export(tmp_path, (AUDIO, [*_good(2), _entry(ms_played=None), *_good(1)]))
+    export = export_folder(
+        tmp_path, (AUDIO, [*good_entries(2), extended_entry(ms_played=None), *good_entries(1)])
+    )
 
     run = import_history_cli(export)
 
@@ -182,7 +154,7 @@ def test_malformed_entry_exits_1_after_the_plays_before_it_without_marking_the_f
 def test_unreadable_file_is_named_with_how_far_it_was_read(
     import_history, tmp_path, content, problem
 ):
-    export = _export(tmp_path, (AUDIO, content))
+    export = export_folder(tmp_path, (AUDIO, content))
 
     with pytest.raises(TapError) as raised:
         import_history(export)
@@ -194,7 +166,7 @@ def test_unreadable_file_is_named_with_how_far_it_was_read(
 def test_byte_order_mark_and_empty_array_are_fine(import_history, tmp_path):
     export = tmp_path / "export"
     export.mkdir()
-    (export / AUDIO).write_bytes(b"\xef\xbb\xbf" + json.dumps(_good(2)).encode())
+    (export / AUDIO).write_bytes(b"\xef\xbb\xbf" + json.dumps(good_entries(2)).encode())
     (export / "Streaming_History_Audio_2021_1.json").write_text("[]")
 
     run = import_history(export)
@@ -209,7 +181,7 @@ def test_corrupt_zip_member_is_named(import_history, tmp_path):
     archive = tmp_path / "my_spotify_data.zip"
     member = f"Spotify Extended Streaming History/{AUDIO}"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zipped:
-        zipped.writestr(member, json.dumps(_good(3)))
+        zipped.writestr(member, json.dumps(good_entries(3)))
     data = bytearray(archive.read_bytes())
     spot = data.index(b"2020-04-11T00:01")
     data[spot : spot + 4] = b"1999"  # same length, wrong CRC
@@ -230,7 +202,7 @@ def test_missing_history_path_names_the_setting(import_history_cli, tmp_path):
 
 
 def test_folder_without_history_files_lists_what_it_found(import_history, tmp_path):
-    export = _export(tmp_path, ("Playlist1.json", {"playlists": []}), ("Userdata.json", {}))
+    export = export_folder(tmp_path, ("Playlist1.json", {"playlists": []}), ("Userdata.json", {}))
 
     with pytest.raises(TapError) as raised:
         import_history(export)
@@ -246,14 +218,22 @@ def test_folder_without_history_files_lists_what_it_found(import_history, tmp_pa
 # -- history_skip_malformed: go on, and say what was skipped ----------------------------------
 
 
-def test_skip_malformed_imports_the_rest_and_logs_each_skipped_entry(
+def test_skip_malformed_imports_the_rest_and_logs_each_skippedextended_entry(
     import_history, tmp_path, caplog
 ):
-    export = _export(
+    export = export_folder(
         tmp_path,
-        (AUDIO, [*_good(2), _entry(ms_played="x"), *_good(1), ["not", "a", "play"]]),
+        (
+            AUDIO,
+            [
+                *good_entries(2),
+                extended_entry(ms_played="x"),
+                *good_entries(1),
+                ["not", "a", "play"],
+            ],
+        ),
         ("Streaming_History_Audio_2021_1.json", '[{"ts": "2021-01-01T00:00:00Z", "ms_pla'),
-        ("Streaming_History_Audio_2022_2.json", [_entry(ts="2022-01-01T00:00:00Z")]),
+        ("Streaming_History_Audio_2022_2.json", [extended_entry(ts="2022-01-01T00:00:00Z")]),
     )
 
     with caplog.at_level(logging.INFO):

@@ -16,6 +16,8 @@ import shutil
 import zipfile
 from pathlib import Path
 
+from exportkit import export_folder, extended_entry
+
 EXPORTS = Path(__file__).parent / "data_files" / "exports"
 EXTENDED = EXPORTS / "extended"
 EXTENDED_DIR = "Spotify Extended Streaming History"
@@ -347,8 +349,33 @@ def test_exact_duplicate_rows_collapse_to_one_record_and_are_counted(import_hist
 
     entries = sum(len(json.loads(p.read_text())) for p in EXTENDED.rglob("Streaming_History_*"))
     assert (entries, len(run.history()), len(set(_keys(run)))) == (11, 9, 9)
-    assert f"Read {AUDIO_0}: 7 plays, 1 exact duplicates of plays already read" in caplog.text
-    assert f"Read {AUDIO_1}: 1 plays, 1 exact duplicates of plays already read" in caplog.text
+    assert f"Read {AUDIO_0}: 7 plays, 1 repeated play left out (the same item" in caplog.text
+    assert f"Read {AUDIO_1}: 1 plays, 1 repeated play left out (the same item" in caplog.text
+
+
+def test_rows_differing_only_in_reasons_or_offline_timestamp_are_counted_as_repeats(
+    import_history, tmp_path, caplog
+):
+    first = extended_entry(offline_timestamp=1586564699, reason_end="trackdone")
+    export = export_folder(
+        tmp_path,
+        (
+            "Streaming_History_Audio_2020_0.json",
+            [first, {**first, "offline_timestamp": 0}, {**first, "reason_end": "endplay"}],
+        ),
+    )
+
+    with caplog.at_level(logging.INFO):
+        run = import_history(export)
+
+    [play] = run.history()
+    assert (play["offline_timestamp"], play["reason_end"]) == (1586564699, "trackdone")
+    assert (
+        "Read Streaming_History_Audio_2020_0.json: 1 plays, 2 repeated plays left out (the same "
+        "item, end time and ms_played as a play read before: the first row is kept, even where "
+        "reasons, flags or offline_timestamp differ)"
+    ) in caplog.text
+    assert "exact duplicate" not in caplog.text
 
 
 def test_the_same_play_in_endsong_and_streaming_history_audio_has_one_key(import_history):
