@@ -11,9 +11,9 @@ when there is none; the creator and item names in Account data. Only fields that
 when the export is downloaded again take part: not ``platform`` (reworded over the years), the
 reasons, flags or personal fields. So a re-import of the same plays, from a zip or a folder, an
 ``endsong_*`` or a ``Streaming_History_Audio_*`` file, yields the same keys, and rows that
-repeat a play (exact duplicates, or differing only in fields that take no part) share one key. The two formats never share a key: Account data is
-minute-precise and has no URI, so matching its plays to Extended ones is a tolerance join,
-left to the views.
+repeat a play (exact duplicates, or differing only in fields that take no part) share one
+key. The two formats never share a key: Account data is minute-precise and has no URI, so
+matching its plays to Extended ones is a tolerance join, left to the views.
 """
 
 from __future__ import annotations

@@ -132,11 +132,11 @@ def import_history(sync_tap):
 def import_history_cli(run_cli, tmp_path):
     """Import an export with the ``tap-spotify-recent`` command, as Meltano runs it."""
 
-    def run(history_path: str | Path, **settings) -> Run:
+    def run(history_path: str | Path, env: dict | None = None, **settings) -> Run:
         config = {**OFFLINE, "history_path": str(history_path), **settings}
         catalog = tmp_path / "catalog.json"
         catalog.write_text(json.dumps(only_streaming_history(config)))
-        return run_cli(config, "--catalog", str(catalog))
+        return run_cli(config, "--catalog", str(catalog), env=env)
 
     return run
 

@@ -30,12 +30,15 @@ def extended_entry(**fields: object) -> dict:
 
 
 def export_folder(tmp_path: Path, *files: tuple[str, object]) -> Path:
-    """A folder holding the given files (name, JSON value or raw text)."""
+    """A folder holding the given files (name, JSON value, raw text or raw bytes)."""
     folder = tmp_path / "export"
     folder.mkdir()
     for name, content in files:
-        text = content if isinstance(content, str) else json.dumps(content)
-        (folder / name).write_text(text, encoding="utf-8")
+        if isinstance(content, bytes):
+            (folder / name).write_bytes(content)
+        else:
+            text = content if isinstance(content, str) else json.dumps(content)
+            (folder / name).write_text(text, encoding="utf-8")
     return folder
 
 

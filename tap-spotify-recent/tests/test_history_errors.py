@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import zipfile
 
 import pytest
@@ -265,3 +266,117 @@ def test_skip_malformed_imports_the_rest_and_logs_each_skippedextended_entry(
         (AUDIO, 2, 2),
         ("Streaming_History_Audio_2022_2.json", 1, 0),
     ]
+
+
+# -- personal fields never appear, whatever goes wrong ----------------------------------------
+
+PERSONAL = {
+    "ip_addr": "198.51.100.23",
+    "ip_addr_decrypted": "2001:db8::beef",
+    "username": "jane.doe.1987",
+    "user_agent_decrypted": "PersonalAgent/42.0 (janes-laptop)",
+    "conn_country": "XK",
+}
+
+
+def _personal(**fields: object) -> dict:
+    """An entry full of personal values."""
+    return extended_entry(**{**PERSONAL, **fields})
+
+
+def _leaked(output: str) -> list[str]:
+    return sorted(
+        name
+        for name, value in PERSONAL.items()
+        if re.search(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])", output)
+    )
+
+
+def _files_full_of_personal_values() -> list[tuple[str, object]]:
+    # The second play's name is not UTF-8 in the Latin-1 copy, right before personal values:
+    # a parser quoting the text around the error would quote them.
+    late = _personal(ts="2020-04-11T00:30:00Z")
+    del late["master_metadata_track_name"]
+    second = {"master_metadata_track_name": "Café", **PERSONAL, **late}
+    text = json.dumps([_personal(), second], ensure_ascii=False)
+    return [
+        (
+            "Streaming_History_Audio_2020_0.json",
+            [
+                _personal(ts="2020-04-11T00:00:00Z"),
+                _personal(ms_played="x"),
+                _personal(shuffle="yes"),
+                _personal(ts=None),
+                list(PERSONAL.values()),
+                extended_entry(**dict.fromkeys(PERSONAL, 7)),
+                {**PERSONAL, "ms_played": 1},
+            ],
+        ),
+        ("Streaming_History_Audio_2020_1.json", text.encode("latin-1")),  # not UTF-8
+        ("Streaming_History_Audio_2020_2.json", text[:-40]),  # cut short
+        ("Streaming_History_Audio_2020_3.json", text + json.dumps(PERSONAL)),  # trailing garbage
+        ("Streaming_History_Audio_2020_4.json", "{" + text[1:]),  # not an array
+    ]
+
+
+def test_no_personal_value_appears_in_any_output_when_entries_and_files_are_skipped(
+    import_history_cli, tmp_path
+):
+    export = export_folder(tmp_path, *_files_full_of_personal_values())
+
+    run = import_history_cli(
+        export, env={"TAP_SPOTIFY_RECENT_LOGLEVEL": "DEBUG"}, history_skip_malformed=True
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert "| DEBUG" in run.stderr
+    # What was read before each file's fault: the first entry, and the plays of files 2 and 3.
+    assert sorted(r["ended_at"] for r in run.history()) == [
+        "2020-04-11T00:00:00Z",
+        "2020-04-11T00:27:53Z",
+        "2020-04-11T00:30:00Z",
+    ]
+    assert _leaked(run.stdout + run.stderr) == []
+    skipped = [line.split("| ")[-1] for line in run.stderr.splitlines() if "| ERROR" in line]
+    entry, cannot = (
+        "Skipped a malformed entry: ",
+        "Skipped the rest of a file that cannot be read: ",
+    )
+    audio, again = "Streaming_History_Audio_2020", "Download the export again, or remove this file."
+    assert skipped == [
+        f"{entry}{audio}_0.json, entry 1 (jq '.[1]'): ms_played must be a whole number of "
+        'milliseconds (0 or more), got "x" (text)',
+        f"{entry}{audio}_0.json, entry 2 (jq '.[2]'): shuffle must be true or false or null, "
+        'got "yes" (text)',
+        f"{entry}{audio}_0.json, entry 3 (jq '.[3]'): ts must be a UTC time like "
+        "'2020-04-11T00:27:53Z', got null",
+        f"{entry}{audio}_0.json, entry 4 (jq '.[4]'): the entry is an array, not an object",
+        f"{entry}{audio}_0.json, entry 5 (jq '.[5]'): ip_addr must be text or null, got a number",
+        f"{entry}{audio}_0.json, entry 6 (jq '.[6]'): the entry has neither ts (Extended "
+        "streaming history) nor endTime (Account data)",
+        f"{cannot}{audio}_1.json is not UTF-8 text after entry 0 (lexical error: invalid bytes "
+        "in UTF8 string.). Spotify's exports are UTF-8: download the export again (a copy "
+        "re-saved by another program may have changed its encoding), or remove this file.",
+        f"{cannot}{audio}_2.json is not valid JSON after entry 0 (parse error: premature EOF): "
+        f"the download may be incomplete. {again}",
+        f"{cannot}{audio}_3.json is not valid JSON after entry 1 (parse error: trailing "
+        f"garbage): the download may be incomplete. {again}",
+        f"{cannot}{audio}_4.json is not a JSON array of plays (it starts with '{{'): is it a "
+        "streaming-history file of the Spotify export?",
+        "6 malformed entries of the export were skipped (history_skip_malformed is on); each "
+        "one is logged above with its file and index.",
+        "Files that cannot be read to the end were skipped from there (logged above); they are "
+        "read again whenever the tap runs with history_path.",
+    ]
+
+
+@pytest.mark.parametrize("file", range(5))
+def test_no_personal_value_appears_in_the_error_that_stops_an_import(
+    import_history_cli, tmp_path, file
+):
+    export = export_folder(tmp_path, _files_full_of_personal_values()[file])
+
+    run = import_history_cli(export, env={"TAP_SPOTIFY_RECENT_LOGLEVEL": "DEBUG"})
+
+    assert run.returncode == 1
+    assert _leaked(run.stdout + run.stderr) == []
