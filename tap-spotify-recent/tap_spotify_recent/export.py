@@ -27,12 +27,14 @@ if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 EXTENDED_FILE = re.compile(r"(Streaming_History_(Audio|Video)_.*|endsong(_\d+)?)\.json", re.I)
-ACCOUNT_DATA_FILE = re.compile(r"StreamingHistory(_(?P<family>music|podcast))?_?\d*\.json", re.I)
+ACCOUNT_DATA_FILE = re.compile(
+    r"StreamingHistory(_(?P<family>music|podcast|audiobook))?_?\d*\.json", re.I
+)
 HISTORY_FILE_PATTERNS = (
     "Streaming_History_Audio_*.json, Streaming_History_Video_*.json, endsong_*.json, "
     "StreamingHistory*.json"
 )
-_FAMILY_KIND = {"music": "track", "podcast": "episode"}
+_FAMILY_KIND = {"music": "track", "podcast": "episode", "audiobook": "audiobook"}
 _CHUNK = 1 << 20
 _UTF8_BOM = b"\xef\xbb\xbf"
 _READ_ERRORS = (OSError, EOFError, zipfile.BadZipFile, zlib.error)
@@ -54,7 +56,7 @@ class HistoryFile:
 
     @property
     def kind_hint(self) -> str | None:
-        """What an Account data file holds by its name: music (tracks) or podcasts (episodes)."""
+        """What an Account data file holds by its name: tracks, episodes or audiobooks."""
         match = ACCOUNT_DATA_FILE.fullmatch(Path(self.name).name)
         return _FAMILY_KIND.get((match["family"] or "").lower()) if match else None
 

@@ -32,8 +32,8 @@ ACCOUNT_DATA = "account_data"
 #: Record fields that identify or locate the user; dropped unless history_keep_personal_fields.
 PERSONAL_FIELDS = ("ip_addr", "user_agent_decrypted", "conn_country", "username")
 
-# Record field <- Extended streaming history field.
-_EXTENDED_TEXT = {
+# Record field <- Extended streaming history field: what was played, then how.
+_EXTENDED_ITEM_TEXT = {
     "track_name": "master_metadata_track_name",
     "artist_name": "master_metadata_album_artist_name",
     "album_name": "master_metadata_album_album_name",
@@ -45,10 +45,13 @@ _EXTENDED_TEXT = {
     "audiobook_uri": "audiobook_uri",
     "audiobook_chapter_title": "audiobook_chapter_title",
     "audiobook_chapter_uri": "audiobook_chapter_uri",
+}
+_EXTENDED_PLAY_TEXT = {
     "reason_start": "reason_start",
     "reason_end": "reason_end",
     "platform": "platform",
 }
+_EXTENDED_TEXT = {**_EXTENDED_ITEM_TEXT, **_EXTENDED_PLAY_TEXT}
 _EXTENDED_FLAGS = ("shuffle", "skipped", "offline", "incognito_mode")
 _URI_FIELDS = ("spotify_track_uri", "spotify_episode_uri", "audiobook_chapter_uri", "audiobook_uri")
 _NAME_FIELDS = (
@@ -67,13 +70,21 @@ EXTENDED_FIELDS = frozenset(
 #: The record's fields between the key fields and source_format/source_file, in order.
 RECORD_FIELDS = (
     "kind",
-    *_EXTENDED_TEXT,
+    *_EXTENDED_ITEM_TEXT,
+    "audiobook_author",  # Account data only
+    *_EXTENDED_PLAY_TEXT,
     *_EXTENDED_FLAGS,
     "offline_timestamp",
     *PERSONAL_FIELDS,
 )
+#: Account data: creator and item names of each family, the record fields they fill, the kind.
+_ACCOUNT_DATA_FAMILIES = (
+    ("podcastName", "episodeName", "episode_show_name", "episode_name", "episode"),
+    ("audiobookName", "chapterName", "audiobook_title", "audiobook_chapter_title", "audiobook"),
+)
 ACCOUNT_DATA_FIELDS = frozenset(
-    {"endTime", "msPlayed", "artistName", "trackName", "podcastName", "episodeName"}
+    {"endTime", "msPlayed", "artistName", "trackName", "authorName"}
+    | {name for family in _ACCOUNT_DATA_FAMILIES for name in family[:2]}
 )
 
 _EXTENDED_TS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})")
@@ -150,14 +161,22 @@ def _extended_kind(record: dict[str, t.Any]) -> str | None:
 
 
 def _account_data(entry: dict[str, t.Any], kind_hint: str | None) -> dict[str, t.Any]:
+    """A play of Account data: a podcast or audiobook by its fields, else a track.
+
+    Tracks are told by the file's name only: the combined ``StreamingHistoryN.json`` lists
+    podcast episodes with the same fields as music (show as artistName), so its kind is null.
+    """
     ended_at = _instant(entry, "endTime", _END_TIME, "2018-07-10 06:58")
     ms_played = _milliseconds(entry, "msPlayed")
-    if "episodeName" in entry or "podcastName" in entry:
-        creator, item = _optional(entry, "podcastName", str), _optional(entry, "episodeName", str)
-        named = {"episode_show_name": creator, "episode_name": item, "kind": "episode"}
+    for creator_field, item_field, creator_name, item_name, kind in _ACCOUNT_DATA_FAMILIES:
+        if creator_field in entry or item_field in entry:
+            creator, item = _optional(entry, creator_field, str), _optional(entry, item_field, str)
+            named = {creator_name: creator, item_name: item, "kind": kind}
+            break
     else:
         creator, item = _optional(entry, "artistName", str), _optional(entry, "trackName", str)
         named = {"artist_name": creator, "track_name": item, "kind": kind_hint}
+    named["audiobook_author"] = _optional(entry, "authorName", str)
     return _play(ACCOUNT_DATA, ended_at, ms_played, [creator, item], named)
 
 

@@ -31,7 +31,7 @@ if t.TYPE_CHECKING:
 
 STATE_KEY = "imported_files"
 #: Bumped when the records made from the same file change, so earlier imports are read again.
-RECORD_VERSION = 1
+RECORD_VERSION = 2  # 2: audiobooks of Account data
 IGNORED_LISTED = 20
 
 

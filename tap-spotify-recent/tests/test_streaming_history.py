@@ -3,8 +3,9 @@
 The fixture exports under ``data_files/exports`` are laid out as Spotify ships them:
 ``extended/`` (Extended streaming history: Audio and Video files, an exact duplicate row in a
 file and across files, an episode, an audiobook, an empty row, unicode, an offline play),
-``account_data/`` (Account data: music and podcast files, playlists, library, user data) and
-``older/`` (``endsong_0.json`` with username and user agent, a combined ``StreamingHistory0``).
+``account_data/`` (Account data: music, podcast and audiobook files, playlists, library, user
+data) and ``older/`` (``endsong_0.json`` with username and user agent, a combined
+``StreamingHistory0``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ AUDIO_1 = f"{EXTENDED_DIR}/Streaming_History_Audio_2020-2021_1.json"
 VIDEO = f"{EXTENDED_DIR}/Streaming_History_Video_2020-2021.json"
 MUSIC = "Spotify Account Data/StreamingHistory_music_0.json"
 PODCAST = "Spotify Account Data/StreamingHistory_podcast_0.json"
+AUDIOBOOK = "Spotify Account Data/StreamingHistory_audiobook_0.json"
 
 #: The record's fields, in schema order: the columns of the streaming_history table.
 COLUMNS = [
@@ -44,6 +46,7 @@ COLUMNS = [
     "audiobook_uri",
     "audiobook_chapter_title",
     "audiobook_chapter_uri",
+    "audiobook_author",
     "reason_start",
     "reason_end",
     "platform",
@@ -86,13 +89,16 @@ def from_audio_0(**fields: object) -> dict:
     return play(**{**shared, **fields})
 
 
-def from_account_data(ended_at: str, ms_played: int, file: str, kind: str, **names: str) -> dict:
+def from_account_data(
+    ended_at: str, ms_played: int, file: str, kind: str, audiobook_author=None, **names: str
+) -> dict:
     """An Account data record: the creator's then the item's name, all else but time null."""
     return play(
         play_id=key("account_data", ended_at, ms_played, *names.values()),
         ended_at=ended_at,
         ms_played=ms_played,
         kind=kind,
+        audiobook_author=audiobook_author,
         **names,
         source_format="account_data",
         source_file=file,
@@ -187,6 +193,15 @@ def test_account_data_has_minute_end_times_names_and_null_uris(import_history):
     run = import_history(EXPORTS / "account_data")
 
     assert run.history() == [
+        from_account_data(
+            "2021-01-03T21:45:00Z",
+            1260000,
+            AUDIOBOOK,
+            kind="audiobook",
+            audiobook_title="Sjálfstætt fólk",
+            audiobook_chapter_title="Kapitel 3: Vetur",
+            audiobook_author="Halldór Laxness",
+        ),
         from_account_data(
             "2020-04-11T00:27:00Z",
             174674,
@@ -310,9 +325,39 @@ def test_folder_holding_both_downloads_as_zips_reads_both(import_history, tmp_pa
         f"my_spotify_data.zip/{AUDIO_0}",
         f"my_spotify_data.zip/{AUDIO_1}",
         f"my_spotify_data.zip/{VIDEO}",
+        f"my_spotify_data (1).zip/{AUDIOBOOK}",
         f"my_spotify_data (1).zip/{MUSIC}",
         f"my_spotify_data (1).zip/{PODCAST}",
     }
+
+
+def test_an_account_data_audiobook_file_given_alone_is_read_as_audiobooks(import_history):
+    run = import_history(EXPORTS / "account_data" / AUDIOBOOK)
+
+    assert run.history() == [
+        from_account_data(
+            "2021-01-03T21:45:00Z",
+            1260000,
+            "StreamingHistory_audiobook_0.json",
+            kind="audiobook",
+            audiobook_title="Sjálfstætt fólk",
+            audiobook_chapter_title="Kapitel 3: Vetur",
+            audiobook_author="Halldór Laxness",
+        )
+    ]
+
+
+def test_audiobook_files_in_a_zip_are_read(import_history, tmp_path):
+    _zip(EXPORTS / "account_data", tmp_path / "my_spotify_data.zip")
+
+    run = import_history(tmp_path / "my_spotify_data.zip")
+
+    assert [(r["kind"], r["source_file"]) for r in run.history()] == [
+        ("audiobook", AUDIOBOOK),
+        ("track", MUSIC),
+        ("track", MUSIC),
+        ("episode", PODCAST),
+    ]
 
 
 def test_one_file_is_read_whatever_its_name(import_history, tmp_path):
@@ -333,9 +378,9 @@ def test_other_files_of_the_export_are_ignored_and_listed(import_history, caplog
     with caplog.at_level(logging.INFO):
         run = import_history(EXPORTS / "account_data")
 
-    assert {r["source_file"] for r in run.history()} == {MUSIC, PODCAST}
+    assert {r["source_file"] for r in run.history()} == {AUDIOBOOK, MUSIC, PODCAST}
     assert (
-        "2 streaming-history files; ignored 3 other files (Spotify Account Data/Playlist1.json, "
+        "3 streaming-history files; ignored 3 other files (Spotify Account Data/Playlist1.json, "
         "Spotify Account Data/Userdata.json, Spotify Account Data/YourLibrary.json)"
     ) in caplog.text
 
