@@ -376,7 +376,9 @@
   function footer() {
     return h("footer", {},
       h("p", { text: (fromExport()
-        ? "A play lasted 30 s or more (podcasts and audiobooks are left out); a play both the live feed and the export hold counts once, with the export's exact length. "
+        ? "A play lasted 30 s or more. Podcast episodes and audiobooks are left out, except those in Account data's older " +
+          "combined StreamingHistoryN.json (no music/podcast split), which lists them like songs: from it they count as music. " +
+          "A play both the live feed and the export hold counts once, with the export's exact length. "
         : "Minutes listened are estimates: Spotify's recently-played feed lists a play once it lasted more than 30 s " +
           "and gives no play length, so each play counts its track's full duration. ") +
         "Every credited artist of a track gets the play." }),
