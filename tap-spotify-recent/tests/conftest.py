@@ -23,8 +23,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from tap_spotify_recent.tap import TapSpotifyRecent
 
 TAP = shutil.which("tap-spotify-recent", path=str(Path(sys.executable).parent))
-#: Settings for runs that only import an export: no Spotify request is made.
-OFFLINE = {"client_id": "unused", "client_secret": "unused", "refresh_token": "unused"}
 
 
 @dataclass
@@ -122,7 +120,7 @@ def import_history(sync_tap):
     """Import an export in this process, with only ``streaming_history`` selected."""
 
     def run(history_path: str | Path, state: dict | None = None, **settings) -> Run:
-        config = {**OFFLINE, "history_path": str(history_path), **settings}
+        config = {"history_path": str(history_path), **settings}  # no Spotify credentials
         return sync_tap(config, state=state, catalog=only_streaming_history(config))
 
     return run
@@ -133,7 +131,7 @@ def import_history_cli(run_cli, tmp_path):
     """Import an export with the ``tap-spotify-recent`` command, as Meltano runs it."""
 
     def run(history_path: str | Path, env: dict | None = None, **settings) -> Run:
-        config = {**OFFLINE, "history_path": str(history_path), **settings}
+        config = {"history_path": str(history_path), **settings}  # no Spotify credentials
         catalog = tmp_path / "catalog.json"
         catalog.write_text(json.dumps(only_streaming_history(config)))
         return run_cli(config, "--catalog", str(catalog), env=env)

@@ -313,7 +313,12 @@ def test_every_config_problem_is_listed_at_once(spotify_server, run_cli):
 
     run = run_cli(config)
 
-    _assert_config_refused(run, "'client_id' is a required property", "start_date: 'soon' is not")
+    _assert_config_refused(
+        run,
+        "client_id: not set; it is required to read recently_played (the live feed); importing "
+        "a data export alone (history_path) needs no Spotify credentials",
+        "start_date: 'soon' is not",
+    )
 
 
 # -- the refresh token's six-month life -------------------------------------------------------

@@ -594,3 +594,53 @@ def test_history_and_recently_played_in_one_run_keep_their_own_state(spotify_ser
     bookmarks = run.state["bookmarks"]
     assert bookmarks["recently_played"]["replication_key_value"] == plays[-1]["played_at"]
     assert len(bookmarks["streaming_history"]["imported_files"]) == 3
+
+
+# -- an import needs no live API --------------------------------------------------------------
+
+
+def test_an_export_imports_without_spotify_credentials_and_says_the_live_feed_is_skipped(
+    run_cli,
+):
+    run = run_cli({"history_path": str(EXPORTS / "account_data")})  # every stream selected
+
+    assert run.returncode == 0, run.stderr
+    assert {r["source_file"] for r in run.history()} == {AUDIOBOOK, MUSIC, PODCAST}
+    assert run.records.keys() == {"streaming_history"}
+    [warning] = [line for line in run.stderr.splitlines() if "| WARNING" in line]
+    assert warning.endswith(
+        "Importing only the data export at history_path: recently_played and listening_gaps "
+        "(the live feed) are skipped, as client_id and client_secret and refresh_token are not "
+        "set. To sync the live feed too, set client_id, client_secret and refresh_token "
+        "(`tap-spotify-recent auth`)."
+    )
+
+
+def test_a_wrong_history_path_fails_before_any_request_to_spotify(
+    spotify_server, run_cli, tmp_path
+):
+    spotify_server.add_plays(3)
+
+    run = run_cli(spotify_server.tap_config(history_path=str(tmp_path / "Downloads")))
+
+    assert run.returncode == 1
+    [error] = [line for line in run.stderr.splitlines() if "| ERROR" in line]
+    assert error.endswith(
+        f"history_path '{tmp_path / 'Downloads'}' does not exist (or cannot be read)."
+    )
+    assert spotify_server.requests == []
+    assert run.records == {}
+
+
+def test_a_revoked_refresh_token_does_not_stop_the_import(spotify_server, run_cli):
+    spotify_server.add_plays(3)
+    spotify_server.revoke_refresh_tokens()
+
+    run = run_cli(spotify_server.tap_config(history_path=str(EXPORTS / "account_data")))
+
+    assert run.returncode == 1
+    assert "Spotify rejected the refresh_token setting" in run.stderr
+    assert len(run.history()) == 4
+    assert "recently_played" not in run.records
+    imported = run.state["bookmarks"]["streaming_history"]["imported_files"]
+    assert sorted(entry["file"] for entry in imported.values()) == [AUDIOBOOK, MUSIC, PODCAST]
