@@ -22,6 +22,7 @@ import hashlib
 import json
 import re
 import typing as t
+from datetime import datetime, timedelta, timezone
 from numbers import Number
 
 from tap_spotify_recent.instants import parse_instant
@@ -86,6 +87,13 @@ ACCOUNT_DATA_FIELDS = frozenset(
     {"endTime", "msPlayed", "artistName", "trackName", "authorName"}
     | {name for family in _ACCOUNT_DATA_FAMILIES for name in family[:2]}
 )
+
+#: Spotify was founded in 2006: a play ending earlier is damaged data (year 0001).
+EARLIEST_END = datetime(2006, 1, 1, tzinfo=timezone.utc)
+#: Nor can a play end in the future (year 9999); a day of slack for clocks that are off.
+LATEST_END = datetime.now(timezone.utc) + timedelta(days=1)
+#: A stream is one track, episode or chapter: none lasts a day.
+MAX_MS_PLAYED = 24 * 3_600_000
 
 _EXTENDED_TS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})")
 _END_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
@@ -208,6 +216,12 @@ def _instant(entry: dict[str, t.Any], name: str, pattern: re.Pattern[str], examp
     except ValueError:
         msg = f"{name} is not a valid date and time: {value!r}"
         raise MalformedEntryError(msg) from None
+    if instant < EARLIEST_END:
+        msg = f"{name} {value!r} is before 2006, when Spotify began: no play ended then"
+        raise MalformedEntryError(msg)
+    if instant > LATEST_END:
+        msg = f"{name} {value!r} is in the future: no play has ended then yet"
+        raise MalformedEntryError(msg)
     spec = "milliseconds" if instant.microsecond else "seconds"
     return instant.isoformat(timespec=spec).replace("+00:00", "Z")
 
@@ -216,6 +230,12 @@ def _milliseconds(entry: dict[str, t.Any], name: str) -> int:
     value = entry.get(name, _MISSING)
     if type(value) is not int or value < 0:
         msg = f"{name} must be a whole number of milliseconds (0 or more), got {_describe(value)}"
+        raise MalformedEntryError(msg)
+    if value > MAX_MS_PLAYED:
+        msg = (
+            f"{name} must be at most {MAX_MS_PLAYED} (24 hours: a stream is one track, episode "
+            f"or chapter), got {value}"
+        )
         raise MalformedEntryError(msg)
     return value
 

@@ -46,6 +46,23 @@ AUDIO = "Streaming_History_Audio_2020_0.json"
             "ts is not a valid date and time: '2020-13-11T00:27:53Z'",
         ),
         (
+            extended_entry(ts="9999-12-31T23:59:59Z"),
+            "ts '9999-12-31T23:59:59Z' is in the future: no play has ended then yet",
+        ),
+        (
+            extended_entry(ts="0001-01-01T00:00:00Z"),
+            "ts '0001-01-01T00:00:00Z' is before 2006, when Spotify began: no play ended then",
+        ),
+        (
+            {"endTime": "9999-12-31 23:59", "artistName": "A", "trackName": "B", "msPlayed": 1},
+            "endTime '9999-12-31 23:59' is in the future: no play has ended then yet",
+        ),
+        (
+            extended_entry(ms_played=10**15),
+            "ms_played must be at most 86400000 (24 hours: a stream is one track, episode or "
+            "chapter), got 1000000000000000",
+        ),
+        (
             extended_entry(ts=None),
             "ts must be a UTC time like '2020-04-11T00:27:53Z', got null",
         ),
@@ -77,6 +94,10 @@ AUDIO = "Streaming_History_Audio_2020_0.json"
         "no-end-time",
         "ts-without-T-and-Z",
         "ts-month-13",
+        "ts-year-9999",
+        "ts-year-0001",
+        "endTime-year-9999",
+        "ms_played-over-a-day",
         "ts-null",
         "endTime-iso",
         "msPlayed-missing",
