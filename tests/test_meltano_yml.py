@@ -70,9 +70,12 @@ def test_custom_plugins_need_no_hub_and_declare_every_setting(kind, name):
     assert set(declared["capabilities"]) <= set(info["capabilities"])
 
 
-def test_spotify_credentials_are_required_together():
+def test_spotify_credentials_are_required_together_unless_an_export_is_imported():
     tap = plugin("extractors", "tap-spotify-recent")
-    assert ["client_id", "client_secret", "refresh_token"] in tap["settings_group_validation"]
+    assert tap["settings_group_validation"] == [
+        ["client_id", "client_secret", "refresh_token"],
+        ["history_path"],
+    ]
 
 
 def test_no_secret_is_written_into_meltano_yml():

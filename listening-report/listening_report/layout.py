@@ -38,6 +38,14 @@ PLAYS_COLUMNS = (
 LISTENING_GAPS = "listening_gaps"
 GAP_COLUMNS = ("detected_at", "bookmark", "oldest_returned_played_at")
 STREAMING_HISTORY = "streaming_history"
+EARLIEST_PLAY = "2006-01-01T00:00:00.000Z"
+"""Spotify was founded in 2006: a play dated earlier comes from a wrong clock or bad data."""
+FUTURE_DAYS = 1
+"""How far past the time of the query a play may be dated (clocks are off) before it is
+impossible (a damaged export: year 9999)."""
+MAX_MS_PLAYED = 24 * 3_600_000
+"""A stream is one track, episode or chapter: an export row said to last longer is damaged
+(and a huge one would overflow SQLite's integer sums)."""
 
 
 class LayoutError(Exception):
@@ -53,6 +61,15 @@ def table_columns(connection: t.Any, table: str) -> frozenset[str]:
     """Return the column names of `table`; empty when there is no such table."""
     rows = connection.execute("SELECT name FROM pragma_table_info(?)", (table,)).fetchall()
     return frozenset(row[0] for row in rows)
+
+
+def possible_instant(instant: str) -> str:
+    """Return an SQL condition: the UTC text `instant` is a time a play can have.
+
+    False for NULL (a time SQLite cannot read: no day, week or hour).
+    """
+    latest = f"strftime('{PLAYED_AT_FORMAT}', 'now', '+{FUTURE_DAYS} day')"
+    return f"{instant} >= '{EARLIEST_PLAY}' AND {instant} < {latest}"
 
 
 def normalized_instant(expression: str) -> str:
@@ -124,15 +141,19 @@ def recently_played_select(table: Table) -> str:
         "album_key": f"COALESCE({col('track.album.uri')}, {col('track.album.name')})",
         "album_name": col("track.album.name"),
         "album_artists": f"COALESCE({col('track.album.artists')}, '[]')",
-        "ms_played": f"COALESCE({col('track.duration_ms')}, 0)",
+        # The track's length estimates the play's; one past MAX_MS_PLAYED is damaged: 0.
+        "ms_played": (
+            f"CASE WHEN {col('track.duration_ms')} BETWEEN 0 AND {MAX_MS_PLAYED} "
+            f"THEN {col('track.duration_ms')} ELSE 0 END"
+        ),
         "is_local": col("track.is_local"),
         "id": col("played_at"),
     }
     select = ",\n  ".join(f"{expression} AS {name}" for name, expression in columns.items())
-    # A play whose time SQLite cannot read has no day, week or hour: it is left out.
+    # A play whose time SQLite cannot read, or no play can have, is left out.
     return (
         f"SELECT\n  {select}\nFROM {quote_identifier(table.name)}\n"
-        f"WHERE {columns['played_at']} IS NOT NULL"
+        f"WHERE {possible_instant(columns['played_at'])}"
     )
 
 
@@ -140,8 +161,9 @@ def streaming_history_select(table: Table) -> str:
     """Return the SELECT of the export's plays of music, as `merge.merged_select` reads them.
 
     A row is a play of music when it is a track (`kind` is null in Account data files that
-    do not say) named or with a URI, lasting MIN_MS_PLAYED or more. Episodes and
-    audiobooks are left out; the merge leaves out rows whose time SQLite cannot read.
+    do not say) named or with a URI, lasting MIN_MS_PLAYED to MAX_MS_PLAYED, ending at a
+    time a play can have (which leaves out times SQLite cannot read). Episodes and
+    audiobooks are left out.
     """
     missing = [path for path in ("play_id", "ended_at", "ms_played") if not table.holds(path)]
     if missing:
@@ -166,7 +188,8 @@ def streaming_history_select(table: Table) -> str:
     select = ",\n  ".join(f"{expression} AS {name}" for name, expression in columns.items())
     return (
         f"SELECT\n  {select}\nFROM {quote_identifier(table.name)}\n"
-        f"WHERE {columns['ms_played']} >= {MIN_MS_PLAYED}\n"
+        f"WHERE {columns['ms_played']} BETWEEN {MIN_MS_PLAYED} AND {MAX_MS_PLAYED}\n"
+        f"  AND {possible_instant(columns['played_at'])}\n"
         f"  AND COALESCE({col('kind')}, 'track') = 'track'\n"
         f"  AND COALESCE({columns['uri']}, {columns['track_name']}) IS NOT NULL"
     )
@@ -189,7 +212,8 @@ def listening_gaps_select(gaps: Table | None, export: Table | None) -> str:
 
     Columns: GAP_COLUMNS (UTC text) and `export_spans`: 1 when the plays of one export
     format run from the bookmark to the oldest returned play (each give or take
-    TOLERANCE_S), so the export holds every play of the gap.
+    TOLERANCE_S), so the export holds every play of the gap. Rows dated where no play can
+    be (year 0001 or 9999) span nothing.
     """
     if gaps is None:
         return _empty_select((*GAP_COLUMNS, "export_spans"))
@@ -207,7 +231,7 @@ def listening_gaps_select(gaps: Table | None, export: Table | None) -> str:
     FROM {quote_identifier(export.name)}
     LIMIT -1
   )
-  WHERE ended_at IS NOT NULL
+  WHERE {possible_instant("ended_at")}
   GROUP BY source_format
 )
 SELECT

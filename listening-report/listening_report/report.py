@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import typing as t
+from functools import cached_property
 
-from listening_report.layout import GAP_COLUMNS
-from listening_report.period import Period, local_time_sql, offset_changes, parse_utc
+from listening_report.layout import EARLIEST_PLAY, FUTURE_DAYS, GAP_COLUMNS
+from listening_report.period import Period, local_time_sql, offset_changes, parse_utc, utc_text
 from listening_report.views import Views
 
 TOPS: dict[str, tuple[str, str, str]] = {
@@ -110,18 +111,36 @@ class ReportQueries:
         self.views = views
         self.period = period
 
+    @cached_property
+    def stored_range(self) -> tuple[str | None, str | None]:
+        """Return the first and last play of any source (UTC text): a cheap query, no merge."""
+        [bounds] = _rows(self.connection, self.views.sources.bounds)
+        return bounds["first"], bounds["last"]
+
+    @cached_property
+    def possible(self) -> tuple[dt.datetime, dt.datetime]:
+        """Return the first and the end (exclusive) of the times a play can have."""
+        now = dt.datetime.now(dt.timezone.utc)
+        return parse_utc(EARLIEST_PLAY), now + dt.timedelta(days=FUTURE_DAYS)
+
+    def impossible_times(self) -> bool:
+        """Tell whether the database holds plays dated where no play can be (left out)."""
+        earliest, latest = (utc_text(moment) for moment in self.possible)
+        first, last = self.stored_range
+        return bool(first and first < earliest) or bool(last and last >= latest)
+
+    def _possible(self, utc: str | None) -> dt.datetime:
+        """Return a stored instant moved into the possible ones (the offsets need no more)."""
+        earliest, latest = self.possible
+        moment = _instant(utc) if utc else latest
+        return min(max(moment, earliest), latest) if moment else earliest
+
     def sections(self, top_n: int) -> dict[str, t.Any]:
         """Return every section, in local time, from one statement that merges the plays once.
 
-        The UTC offsets to apply come from the first and last play of any source, a cheap
-        query that needs no merge.
+        The UTC offsets to apply come from the first and last play of any source that can be.
         """
-        [bounds] = _rows(self.connection, self.views.sources.bounds)
-        now = dt.datetime.now(dt.timezone.utc)
-        changes = offset_changes(
-            self.period.timezone,
-            *(parse_utc(bounds[end]) if bounds[end] else now for end in ("first", "last")),
-        )
+        changes = offset_changes(self.period.timezone, *map(self._possible, self.stored_range))
         local, local_params = local_time_sql("played_at", changes)
         where, where_params = self.period.plays_where()
         sections, discoveries_params = _sections(self.views, self.period)
@@ -136,8 +155,21 @@ class ReportQueries:
         return {name: json.loads(value) for name, value in (row.values() for row in rows)}
 
     def local(self, utc: str | None) -> str | None:
-        """Return a UTC instant as local `YYYY-MM-DD HH:MM`."""
-        return self.period.local(utc).strftime(LOCAL_MINUTE) if utc else None
+        """Return a UTC instant as local `YYYY-MM-DD HH:MM`; one out of the calendar as stored."""
+        if not utc:
+            return None
+        try:
+            return self.period.local(utc).strftime(LOCAL_MINUTE)
+        except (ValueError, OverflowError):  # year 0, or 0001/9999 shifted past the calendar
+            return utc
+
+
+def _instant(utc: str) -> dt.datetime | None:
+    """Return the instant of a view's UTC text, or None when no datetime can hold it."""
+    try:
+        return parse_utc(utc)
+    except ValueError:
+        return None
 
 
 def tops(rows: list[dict[str, t.Any]], top_n: int) -> dict[str, list[dict[str, t.Any]]]:
@@ -200,7 +232,7 @@ def listening_gaps(
     since, until = queries.period.since, queries.period.until
     gaps = []
     for row in coverage:
-        start, end = (parse_utc(row[name]) if row[name] else None for name in GAP_COLUMNS[1:])
+        start, end = (_instant(row[name]) if row[name] else None for name in GAP_COLUMNS[1:])
         if (end and since and end < since) or (start and until and start >= until):
             continue
         gap = {name: queries.local(row[name]) for name in GAP_COLUMNS}
@@ -216,7 +248,11 @@ def build_report(connection: t.Any, views: Views, period: Period, top_n: int) ->
     queries = ReportQueries(connection, views, period)
     sections = queries.sections(top_n)
     [summary] = sections["summary"]
+    earliest, latest = queries.possible
+    # Plays dated before Spotify or in the future, in the database and left out (rarely).
+    impossible = {"before": earliest.date().isoformat(), "after": f"{latest:%Y-%m-%d %H:%M} UTC"}
     return {
+        **({"impossible_times": impossible} if queries.impossible_times() else {}),
         "timezone": period.timezone.key,
         "since": period.since.isoformat() if period.since else None,
         "until": period.until.isoformat() if period.until else None,

@@ -78,6 +78,9 @@ def test_the_merged_report_says_which_gaps_the_export_covered(merged_history, ru
         "Partly covered: the export fills in 4 plays but does not span the gap",
         "11 from the export alone, 7 in both, 4 live only",
         "Minutes are exact for plays in your Spotify data export",
+        "Podcast episodes and audiobooks are left out, except those in Account data's older "
+        "combined StreamingHistoryN.json (no music/podcast split), which lists them like songs: "
+        "from it they count as music.",
     ):
         assert shown in text
 

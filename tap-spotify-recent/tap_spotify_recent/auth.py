@@ -10,7 +10,13 @@ import requests
 from singer_sdk.authenticators import OAuthAuthenticator
 from singer_sdk.exceptions import RetriableAPIError
 
-from tap_spotify_recent.errors import REAUTHORIZE, spotify_message, token_endpoint_error
+from tap_spotify_recent.errors import (
+    REAUTHORIZE,
+    json_object,
+    spotify_message,
+    token_endpoint_error,
+    token_without,
+)
 from tap_spotify_recent.instants import add_months, parse_instant
 
 DEFAULT_TOKEN_LIFETIME = 3600  # Spotify's documented `expires_in`
@@ -86,9 +92,18 @@ class SpotifyAuthenticator(OAuthAuthenticator):
             raise RetriableAPIError(msg, response)
         if not response.ok:
             raise token_endpoint_error(response, grant="refresh_token")
-        token = response.json()
-        self.access_token = token["access_token"]
-        self.expires_in = int(token.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
+        token = json_object(
+            response,
+            setting="token_url",
+            expected="Spotify's token endpoint",
+            secrets=(self.client_secret or "",),
+        )
+        access_token = token.get("access_token")
+        if not isinstance(access_token, str) or not access_token:
+            raise token_without("access_token", response, token)
+        self.access_token = access_token
+        expires_in = token.get("expires_in")
+        self.expires_in = expires_in if type(expires_in) is int else DEFAULT_TOKEN_LIFETIME
         self.last_refreshed = requested_at
         rotated = token.get("refresh_token")
         if rotated and rotated != self.refresh_token:

@@ -17,16 +17,23 @@ import os
 import secrets
 import shlex
 import sys
-import time
+import threading
 import typing as t
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 
-from tap_spotify_recent.errors import AUTH_COMMAND, SCOPE, TapError, token_endpoint_error
+from tap_spotify_recent.errors import (
+    AUTH_COMMAND,
+    SCOPE,
+    TapError,
+    json_object,
+    token_endpoint_error,
+    token_without,
+)
 from tap_spotify_recent.instants import add_months
 
 ENV_PREFIX = "TAP_SPOTIFY_RECENT_"
@@ -34,10 +41,15 @@ DEFAULT_TOKEN_URL = "https://accounts.spotify.com/api/token"  # noqa: S105 (a UR
 DEFAULT_PORT = 8888
 CALLBACK_PATH = "/callback"
 PLUGIN = "tap-spotify-recent"
+IDLE_CONNECTION_SECONDS = 10
 
 
 class _CallbackHandler(BaseHTTPRequestHandler):
     """Takes Spotify's redirect to the callback path; ignores everything else (favicon...)."""
+
+    # Browsers open connections ahead of use and may leave them idle: each one has its own
+    # thread, and one that sends nothing for this long is closed.
+    timeout = IDLE_CONNECTION_SECONDS
 
     def log_message(self, format: str, *args: t.Any) -> None:
         """Keep the terminal for the instructions."""
@@ -49,42 +61,67 @@ class _CallbackHandler(BaseHTTPRequestHandler):
             return
         params = dict(parse_qsl(parts.query))
         server = t.cast("_CallbackServer", self.server)
-        server.callback = params
         if params.get("state") != server.expected_state:
-            status, text = 400, "The state does not match this login attempt. Start again."
-        elif "error" in params:
-            status, text = 400, "Spotify did not authorize the app. See the terminal."
+            # Not this login's redirect (a stale tab, a forged link): refuse it, keep waiting.
+            self._page(
+                400,
+                "This request does not belong to the login running in the terminal "
+                "(its state does not match), so it was ignored. Open the URL the "
+                "terminal shows.",
+            )
+            return
+        if "error" in params:
+            self._page(400, "Spotify did not authorize the app. See the terminal.")
         else:
-            status, text = 200, "Authorized. You can close this tab and return to the terminal."
+            self._page(200, "Authorized. You can close this tab and return to the terminal.")
+        server.deliver(params)  # after the page is sent: the command may exit at once
+
+    def _page(self, status: int, text: str) -> None:
         body = f"<!doctype html><title>{PLUGIN}</title><p>{text}</p>".encode()
         self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+        self.wfile.flush()
 
 
-class _CallbackServer(HTTPServer):
-    """The loopback redirect URI, serving until the first callback arrives."""
+class _CallbackServer(ThreadingHTTPServer):
+    """The loopback redirect URI, waiting for this login's redirect or the timeout.
+
+    Each connection is served in its own thread, so a connection a browser opened and left
+    idle holds up neither the redirect nor the timeout.
+    """
+
+    daemon_threads = True  # an idle connection's thread never holds up the exit
 
     def __init__(self, port: int, expected_state: str) -> None:
         super().__init__(("127.0.0.1", port), _CallbackHandler)
         self.expected_state = expected_state
         self.callback: dict[str, str] | None = None
+        self._arrived = threading.Event()
 
     @property
     def redirect_uri(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}{CALLBACK_PATH}"
 
+    def deliver(self, params: dict[str, str]) -> None:
+        """Keep the first redirect with the expected state."""
+        if not self._arrived.is_set():
+            self.callback = params
+            self._arrived.set()
+
     def wait_for_callback(self, timeout: float) -> dict[str, str]:
-        deadline = time.monotonic() + timeout
-        while self.callback is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                msg = f"No answer from Spotify in {timeout:g} seconds. Run `{AUTH_COMMAND}` again."
-                raise TapError(msg)
-            self.timeout = remaining
-            self.handle_request()
+        serving = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1})
+        serving.start()
+        try:
+            arrived = self._arrived.wait(timeout)
+        finally:
+            self.shutdown()
+            serving.join()
+        if not arrived or self.callback is None:
+            msg = f"No answer from Spotify in {timeout:g} seconds. Run `{AUTH_COMMAND}` again."
+            raise TapError(msg)
         return self.callback
 
 
@@ -128,9 +165,6 @@ def authorize(
 
             webbrowser.open(url)
         callback = server.wait_for_callback(timeout)
-    if callback.get("state") != state:
-        msg = "The state in Spotify's redirect does not match this login attempt. Start again."
-        raise TapError(msg)
     if "error" in callback:
         msg = (
             f"Spotify did not authorize the app ({callback['error']}): run `{AUTH_COMMAND}` again."
@@ -170,15 +204,20 @@ def _exchange_code(
         raise TapError(msg) from None
     if not response.ok:
         raise token_endpoint_error(response, grant="authorization_code")
-    token = response.json()
+    token = json_object(
+        response,
+        setting="token_url",
+        expected="Spotify's token endpoint",
+        secrets=(client_secret,),
+    )
+    refresh_token = token.get("refresh_token")
+    if not isinstance(refresh_token, str) or not refresh_token:
+        raise token_without("refresh_token", response, token)
     granted = token.get("scope")
-    if granted is not None and SCOPE not in granted.split():
+    if isinstance(granted, str) and SCOPE not in granted.split():
         msg = f"Spotify granted '{granted}' without {SCOPE}. Run `{AUTH_COMMAND}` again."
         raise TapError(msg)
-    if not token.get("refresh_token"):
-        msg = f"Spotify's answer has no refresh_token. Run `{AUTH_COMMAND}` again."
-        raise TapError(msg)
-    return str(token["refresh_token"])
+    return refresh_token
 
 
 def _say(text: str) -> None:

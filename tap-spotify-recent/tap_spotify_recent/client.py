@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import typing as t
 from functools import cached_property
 from http import HTTPStatus
@@ -10,10 +11,10 @@ from urllib.parse import urlparse
 
 import requests
 from singer_sdk.exceptions import RetriableAPIError
-from singer_sdk.streams import RESTStream
+from singer_sdk.streams import RESTStream, Stream
 
 from tap_spotify_recent.auth import SpotifyAuthenticator
-from tap_spotify_recent.errors import TapError, forbidden_error, spotify_message
+from tap_spotify_recent.errors import TapError, forbidden_error, json_object, spotify_message
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterable
@@ -22,13 +23,39 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 REQUEST_TIMEOUT_SECONDS = 30
+SDK_SYNC_FAILED = "An unhandled error occurred while syncing '%s'"
+BACKOFF_GAVE_UP = "Giving up %s(...) after %d tries"
 
 
 class AccessTokenRejectedError(RetriableAPIError):
     """A 401: retried once, at once, with a freshly refreshed access token."""
 
 
-class SpotifyStream(RESTStream):
+class _ExplainedFailures(logging.Filter):
+    """Drops the SDK's and backoff's own lines about a failure the tap explains in one line.
+
+    The SDK logs "An unhandled error occurred while syncing" before re-raising any error, and
+    backoff logs "Giving up" when retries run out (``request_records`` then explains).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == SDK_SYNC_FAILED:
+            return not isinstance(sys.exc_info()[1], TapError)
+        return not str(record.msg).startswith(BACKOFF_GAVE_UP)
+
+
+_EXPLAINED_FAILURES = _ExplainedFailures()
+
+
+class TapStream(Stream):
+    """A stream of this tap: an expected failure (TapError) is reported once, by the CLI."""
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.logger.addFilter(_EXPLAINED_FAILURES)  # once per logger: the filter is one object
+
+
+class SpotifyStream(TapStream, RESTStream):
     """A stream read from ``{api_url}`` with a Bearer token from the refresh-token grant."""
 
     _retried_after_401 = False
@@ -68,6 +95,7 @@ class SpotifyStream(RESTStream):
         status = response.status_code
         if status < HTTPStatus.BAD_REQUEST:
             self._retried_after_401 = False
+            self.answer(response)
             return
         message = spotify_message(response)
         if status == HTTPStatus.UNAUTHORIZED:
@@ -97,6 +125,10 @@ class SpotifyStream(RESTStream):
         msg = f"Spotify answered {self.response_error_message(response)}. Check api_url."
         raise TapError(msg)
 
+    def answer(self, response: requests.Response) -> dict[str, t.Any]:
+        """The JSON object of a successful answer; anything else points at ``api_url``."""
+        return json_object(response, setting="api_url", expected="Spotify's Web API")
+
     def response_error_message(self, response: requests.Response) -> str:
         """Status, path and Spotify's message: no headers, no query, nothing secret."""
         path = urlparse(response.url).path
@@ -106,7 +138,7 @@ class SpotifyStream(RESTStream):
         """Request records; once retries are used up, explain instead of a traceback."""
         try:
             yield from super().request_records(context)
-        except (RetriableAPIError, requests.RequestException) as exc:
+        except (RetriableAPIError, requests.RequestException, ConnectionResetError) as exc:
             reason = exc.args[0] if isinstance(exc, RetriableAPIError) else type(exc).__name__
             msg = (
                 f"Spotify did not answer after {self.backoff_max_tries()} tries (last: {reason}). "

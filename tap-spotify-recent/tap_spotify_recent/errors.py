@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import json
 import typing as t
+from urllib.parse import parse_qsl
 
 if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import requests
 
 SCOPE = "user-read-recently-played"
@@ -20,8 +23,59 @@ REAUTHORIZE = (
 )
 
 
+EXCERPT_CHARACTERS = 80
+
+
 class TapError(Exception):
     """An expected failure: the CLI prints the message and exits 1, without a traceback."""
+
+
+def json_object(
+    response: requests.Response, *, setting: str, expected: str, secrets: Iterable[str] = ()
+) -> dict[str, t.Any]:
+    """The JSON object of a successful answer; anything else names ``setting`` and what came.
+
+    A wrong URL (a web page, a captive portal, another API) often answers 200 with HTML.
+
+    Raises:
+        TapError: The answer is not a JSON object.
+    """
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        return body
+    msg = (
+        f"The {setting} setting ({response.url}) does not answer like {expected}: it answered "
+        f"{answer_summary(response, secrets)}. Check the {setting} setting."
+    )
+    raise TapError(msg)
+
+
+def token_without(name: str, response: requests.Response, token: dict[str, t.Any]) -> TapError:
+    """A token endpoint's JSON that lacks ``name``: name its keys (never their values)."""
+    keys = ", ".join(sorted(token)) or "none"
+    return TapError(
+        f"The token_url setting ({response.url}) answered HTTP {response.status_code} with JSON "
+        f"that has no {name} (its keys: {keys}): it does not look like Spotify's token "
+        "endpoint. Check the token_url setting."
+    )
+
+
+def answer_summary(response: requests.Response, secrets: Iterable[str] = ()) -> str:
+    """Status, content type and the start of the body on one line.
+
+    Masked: ``secrets`` and whatever the request sent that an echoing server could quote
+    back (the Authorization credentials, the form's values).
+    """
+    text = " ".join(response.text.split())
+    for secret in sorted({*secrets, *_sent_secrets(response.request)}, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, "***")
+    excerpt = text[:EXCERPT_CHARACTERS] + ("…" if len(text) > EXCERPT_CHARACTERS else "")
+    content_type = response.headers.get("Content-Type") or "no content type"
+    return f"HTTP {response.status_code} ({content_type}) {excerpt!r}"
 
 
 def spotify_message(response: requests.Response) -> str:
@@ -82,3 +136,13 @@ def forbidden_error(message: str) -> TapError:
         "when the app owner's Premium subscription lapses; check the app in the Developer "
         "Dashboard."
     )
+
+
+def _sent_secrets(request: requests.PreparedRequest) -> set[str]:
+    """The Authorization credentials and the form values (bar the grant type) of a request."""
+    sent = set()
+    if authorization := request.headers.get("Authorization"):
+        sent.add(authorization.partition(" ")[2])
+    if isinstance(request.body, str):
+        sent |= {value for name, value in parse_qsl(request.body) if name != "grant_type"}
+    return sent

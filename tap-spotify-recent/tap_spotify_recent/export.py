@@ -27,15 +27,18 @@ if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 EXTENDED_FILE = re.compile(r"(Streaming_History_(Audio|Video)_.*|endsong(_\d+)?)\.json", re.I)
-ACCOUNT_DATA_FILE = re.compile(r"StreamingHistory(_(?P<family>music|podcast))?_?\d*\.json", re.I)
+ACCOUNT_DATA_FILE = re.compile(
+    r"StreamingHistory(_(?P<family>music|podcast|audiobook))?_?\d*\.json", re.I
+)
 HISTORY_FILE_PATTERNS = (
     "Streaming_History_Audio_*.json, Streaming_History_Video_*.json, endsong_*.json, "
     "StreamingHistory*.json"
 )
-_FAMILY_KIND = {"music": "track", "podcast": "episode"}
+_FAMILY_KIND = {"music": "track", "podcast": "episode", "audiobook": "audiobook"}
 _CHUNK = 1 << 20
 _UTF8_BOM = b"\xef\xbb\xbf"
 _READ_ERRORS = (OSError, EOFError, zipfile.BadZipFile, zlib.error)
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
 class ExportError(TapError):
@@ -53,7 +56,7 @@ class HistoryFile:
 
     @property
     def kind_hint(self) -> str | None:
-        """What an Account data file holds by its name: music (tracks) or podcasts (episodes)."""
+        """What an Account data file holds by its name: tracks, episodes or audiobooks."""
         match = ACCOUNT_DATA_FILE.fullmatch(Path(self.name).name)
         return _FAMILY_KIND.get((match["family"] or "").lower()) if match else None
 
@@ -76,15 +79,8 @@ class HistoryFile:
                 for count, entry in enumerate(ijson.items(stream, "item"), start=1):
                     yield count - 1, entry
             except ijson.JSONError as exc:
-                # ijson's message quotes the text around the error: keep its first line only,
-                # the text may hold personal fields.
-                reason = str(exc).strip().splitlines()[0].strip("b'\"")
                 where = f"after entry {count - 1}" if count else "before its first entry"
-                msg = (
-                    f"{self.name} is not valid JSON {where} ({reason}): the download may be "
-                    "incomplete. Download the export again, or remove this file."
-                )
-                raise ExportError(msg) from None
+                raise _invalid_json(self.name, where, exc) from None
 
     @contextmanager
     def _reading(self) -> Iterator[io.BufferedIOBase]:
@@ -94,6 +90,30 @@ class HistoryFile:
                 yield stream
         except _READ_ERRORS as exc:
             raise _unreadable(self.name, exc) from None
+
+
+def _invalid_json(name: str, where: str, exc: Exception) -> ExportError:
+    """Name the file and the parser's reason, without the text it quotes.
+
+    The parser's message goes on to quote the file around the error (as text, or as bytes when
+    they are not UTF-8), which may hold personal fields: only its first line is kept, and
+    anything quoted in it is left out.
+    """
+    reason = exc.args[0] if exc.args else ""
+    if isinstance(reason, bytes):
+        reason = reason.decode("utf-8", errors="replace")
+    lines = str(reason).strip().splitlines()
+    reason = _QUOTED.sub("…", lines[0]).strip() if lines else type(exc).__name__
+    if "UTF8" in reason:
+        advice = (
+            "Spotify's exports are UTF-8: download the export again (a copy re-saved by another "
+            "program may have changed its encoding), or remove this file."
+        )
+        return ExportError(f"{name} is not UTF-8 text {where} ({reason}). {advice}")
+    return ExportError(
+        f"{name} is not valid JSON {where} ({reason}): the download may be incomplete. "
+        "Download the export again, or remove this file."
+    )
 
 
 def _unreadable(name: str, exc: BaseException) -> ExportError:

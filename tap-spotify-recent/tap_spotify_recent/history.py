@@ -10,10 +10,10 @@ item's URI (track, episode, audiobook chapter or audiobook) in Extended entries,
 when there is none; the creator and item names in Account data. Only fields that stay the same
 when the export is downloaded again take part: not ``platform`` (reworded over the years), the
 reasons, flags or personal fields. So a re-import of the same plays, from a zip or a folder, an
-``endsong_*`` or a ``Streaming_History_Audio_*`` file, yields the same keys, and the export's
-exact duplicate rows collapse to one key. The two formats never share a key: Account data is
-minute-precise and has no URI, so matching its plays to Extended ones is a tolerance join,
-left to the views.
+``endsong_*`` or a ``Streaming_History_Audio_*`` file, yields the same keys, and rows that
+repeat a play (exact duplicates, or differing only in fields that take no part) share one
+key. The two formats never share a key: Account data is minute-precise and has no URI, so
+matching its plays to Extended ones is a tolerance join, left to the views.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import hashlib
 import json
 import re
 import typing as t
+from datetime import datetime, timedelta, timezone
 from numbers import Number
 
 from tap_spotify_recent.instants import parse_instant
@@ -32,8 +33,8 @@ ACCOUNT_DATA = "account_data"
 #: Record fields that identify or locate the user; dropped unless history_keep_personal_fields.
 PERSONAL_FIELDS = ("ip_addr", "user_agent_decrypted", "conn_country", "username")
 
-# Record field <- Extended streaming history field.
-_EXTENDED_TEXT = {
+# Record field <- Extended streaming history field: what was played, then how.
+_EXTENDED_ITEM_TEXT = {
     "track_name": "master_metadata_track_name",
     "artist_name": "master_metadata_album_artist_name",
     "album_name": "master_metadata_album_album_name",
@@ -45,10 +46,13 @@ _EXTENDED_TEXT = {
     "audiobook_uri": "audiobook_uri",
     "audiobook_chapter_title": "audiobook_chapter_title",
     "audiobook_chapter_uri": "audiobook_chapter_uri",
+}
+_EXTENDED_PLAY_TEXT = {
     "reason_start": "reason_start",
     "reason_end": "reason_end",
     "platform": "platform",
 }
+_EXTENDED_TEXT = {**_EXTENDED_ITEM_TEXT, **_EXTENDED_PLAY_TEXT}
 _EXTENDED_FLAGS = ("shuffle", "skipped", "offline", "incognito_mode")
 _URI_FIELDS = ("spotify_track_uri", "spotify_episode_uri", "audiobook_chapter_uri", "audiobook_uri")
 _NAME_FIELDS = (
@@ -67,14 +71,29 @@ EXTENDED_FIELDS = frozenset(
 #: The record's fields between the key fields and source_format/source_file, in order.
 RECORD_FIELDS = (
     "kind",
-    *_EXTENDED_TEXT,
+    *_EXTENDED_ITEM_TEXT,
+    "audiobook_author",  # Account data only
+    *_EXTENDED_PLAY_TEXT,
     *_EXTENDED_FLAGS,
     "offline_timestamp",
     *PERSONAL_FIELDS,
 )
-ACCOUNT_DATA_FIELDS = frozenset(
-    {"endTime", "msPlayed", "artistName", "trackName", "podcastName", "episodeName"}
+#: Account data: creator and item names of each family, the record fields they fill, the kind.
+_ACCOUNT_DATA_FAMILIES = (
+    ("podcastName", "episodeName", "episode_show_name", "episode_name", "episode"),
+    ("audiobookName", "chapterName", "audiobook_title", "audiobook_chapter_title", "audiobook"),
 )
+ACCOUNT_DATA_FIELDS = frozenset(
+    {"endTime", "msPlayed", "artistName", "trackName", "authorName"}
+    | {name for family in _ACCOUNT_DATA_FAMILIES for name in family[:2]}
+)
+
+#: Spotify was founded in 2006: a play ending earlier is damaged data (year 0001).
+EARLIEST_END = datetime(2006, 1, 1, tzinfo=timezone.utc)
+#: Nor can a play end in the future (year 9999); a day of slack for clocks that are off.
+LATEST_END = datetime.now(timezone.utc) + timedelta(days=1)
+#: A stream is one track, episode or chapter: none lasts a day.
+MAX_MS_PLAYED = 24 * 3_600_000
 
 _EXTENDED_TS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})")
 _END_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
@@ -150,14 +169,22 @@ def _extended_kind(record: dict[str, t.Any]) -> str | None:
 
 
 def _account_data(entry: dict[str, t.Any], kind_hint: str | None) -> dict[str, t.Any]:
+    """A play of Account data: a podcast or audiobook by its fields, else a track.
+
+    Tracks are told by the file's name only: the combined ``StreamingHistoryN.json`` lists
+    podcast episodes with the same fields as music (show as artistName), so its kind is null.
+    """
     ended_at = _instant(entry, "endTime", _END_TIME, "2018-07-10 06:58")
     ms_played = _milliseconds(entry, "msPlayed")
-    if "episodeName" in entry or "podcastName" in entry:
-        creator, item = _optional(entry, "podcastName", str), _optional(entry, "episodeName", str)
-        named = {"episode_show_name": creator, "episode_name": item, "kind": "episode"}
+    for creator_field, item_field, creator_name, item_name, kind in _ACCOUNT_DATA_FAMILIES:
+        if creator_field in entry or item_field in entry:
+            creator, item = _optional(entry, creator_field, str), _optional(entry, item_field, str)
+            named = {creator_name: creator, item_name: item, "kind": kind}
+            break
     else:
         creator, item = _optional(entry, "artistName", str), _optional(entry, "trackName", str)
         named = {"artist_name": creator, "track_name": item, "kind": kind_hint}
+    named["audiobook_author"] = _optional(entry, "authorName", str)
     return _play(ACCOUNT_DATA, ended_at, ms_played, [creator, item], named)
 
 
@@ -189,6 +216,12 @@ def _instant(entry: dict[str, t.Any], name: str, pattern: re.Pattern[str], examp
     except ValueError:
         msg = f"{name} is not a valid date and time: {value!r}"
         raise MalformedEntryError(msg) from None
+    if instant < EARLIEST_END:
+        msg = f"{name} {value!r} is before 2006, when Spotify began: no play ended then"
+        raise MalformedEntryError(msg)
+    if instant > LATEST_END:
+        msg = f"{name} {value!r} is in the future: no play has ended then yet"
+        raise MalformedEntryError(msg)
     spec = "milliseconds" if instant.microsecond else "seconds"
     return instant.isoformat(timespec=spec).replace("+00:00", "Z")
 
@@ -197,6 +230,12 @@ def _milliseconds(entry: dict[str, t.Any], name: str) -> int:
     value = entry.get(name, _MISSING)
     if type(value) is not int or value < 0:
         msg = f"{name} must be a whole number of milliseconds (0 or more), got {_describe(value)}"
+        raise MalformedEntryError(msg)
+    if value > MAX_MS_PLAYED:
+        msg = (
+            f"{name} must be at most {MAX_MS_PLAYED} (24 hours: a stream is one track, episode "
+            f"or chapter), got {value}"
+        )
         raise MalformedEntryError(msg)
     return value
 

@@ -31,7 +31,7 @@ if t.TYPE_CHECKING:
 
 STATE_KEY = "imported_files"
 #: Bumped when the records made from the same file change, so earlier imports are read again.
-RECORD_VERSION = 1
+RECORD_VERSION = 2  # 2: audiobooks of Account data
 IGNORED_LISTED = 20
 
 
@@ -171,7 +171,12 @@ class HistoryImporter:
     def _report(self, file: HistoryFile, outcome: FileOutcome) -> None:
         details = [f"{outcome.plays} plays"]
         if outcome.duplicates:
-            details.append(f"{outcome.duplicates} exact duplicates of plays already read")
+            plural = "play" if outcome.duplicates == 1 else "plays"
+            details.append(
+                f"{outcome.duplicates} repeated {plural} left out (the same item, end time and "
+                "ms_played as a play read before: the first row is kept, even where reasons, "
+                "flags or offline_timestamp differ)"
+            )
         if outcome.malformed:
             details.append(f"{outcome.malformed} malformed entries skipped")
         self.logger.info("Read %s: %s", file.name, ", ".join(details))

@@ -159,6 +159,7 @@ _PLAY_FIELDS = (
     _text("audiobook_uri", "Audiobook URI."),
     _text("audiobook_chapter_title", "Audiobook chapter title."),
     _text("audiobook_chapter_uri", "Audiobook chapter URI."),
+    _text("audiobook_author", "Audiobook author (authorName); Account data only."),
     _text("reason_start", "Why the play started (trackdone, fwdbtn, clickrow, …)."),
     _text("reason_end", "Why the play ended (trackdone, fwdbtn, endplay, …)."),
     _text("platform", "Device or platform, as Spotify worded it at the time."),

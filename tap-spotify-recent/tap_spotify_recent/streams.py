@@ -5,11 +5,11 @@ from __future__ import annotations
 import typing as t
 from urllib.parse import parse_qs
 
-from singer_sdk import Stream
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseHATEOASPaginator
 
-from tap_spotify_recent.client import SpotifyStream
+from tap_spotify_recent.client import SpotifyStream, TapStream
+from tap_spotify_recent.errors import TapError
 from tap_spotify_recent.incremental import (
     PAGE_SIZE,
     WINDOW_KEY,
@@ -79,6 +79,19 @@ class RecentlyPlayedStream(SpotifyStream):
     #: This run's selection, for the sync_runs record; None until the stream has synced.
     last_selection: Selection | None = None
 
+    def answer(self, response: requests.Response) -> dict[str, t.Any]:
+        """A recently-played page: a JSON object with an ``items`` list."""
+        page = super().answer(response)
+        if not isinstance(page.get("items"), list):
+            keys = ", ".join(sorted(page)) or "none"
+            msg = (
+                f"The api_url setting ({response.url}) does not answer like Spotify's Web API: "
+                f"HTTP {response.status_code} with JSON that has no items list (its keys: "
+                f"{keys}). Check the api_url setting."
+            )
+            raise TapError(msg)
+        return page
+
     def get_new_paginator(self) -> OverflowPaginator:
         """Page back only past a full page that is newer than the bookmark."""
         return OverflowPaginator(self._floor)
@@ -146,7 +159,7 @@ class RecentlyPlayedStream(SpotifyStream):
             state["replication_key_value"] = value
 
 
-class ListeningGapsStream(Stream):
+class ListeningGapsStream(TapStream):
     """One record per run that may have lost plays (more than 50 since the last run)."""
 
     name = "listening_gaps"
@@ -161,7 +174,7 @@ class ListeningGapsStream(Stream):
             yield dict(context)
 
 
-class StreamingHistoryStream(Stream):
+class StreamingHistoryStream(TapStream):
     """One record per play of the Spotify data export at ``history_path`` (an import).
 
     No replication key: an export is imported whole, and the key makes a re-import rewrite
@@ -189,7 +202,7 @@ class StreamingHistoryStream(Stream):
 
     @selected.setter
     def selected(self, value: bool | None) -> None:
-        Stream.selected.fset(self, value)  # type: ignore[attr-defined]
+        TapStream.selected.fset(self, value)  # type: ignore[attr-defined]
 
     @property
     def emit_activate_version_messages(self) -> bool:

@@ -19,6 +19,15 @@ if t.TYPE_CHECKING:
     from singer_sdk import Stream
 
 
+#: The settings the live feed (recently_played, listening_gaps) needs; an export import does not.
+CREDENTIALS = ("client_id", "client_secret", "refresh_token")
+LIVE_STREAMS = ("recently_played", "listening_gaps")
+FOR_THE_LIVE_FEED = (
+    "to read recently_played (the live feed); importing a data export alone (history_path) "
+    "needs no Spotify credentials"
+)
+
+
 class TapSpotifyRecent(Tap):
     """Singer tap for your Spotify listening history: recently played, and your data export."""
 
@@ -28,24 +37,25 @@ class TapSpotifyRecent(Tap):
         th.Property(
             "client_id",
             th.StringType(min_length=1),
-            required=True,
-            description="Client ID of your app in the Spotify Developer Dashboard.",
+            description=(
+                "Client ID of your app in the Spotify Developer Dashboard. Required, with "
+                f"client_secret and refresh_token, {FOR_THE_LIVE_FEED}."
+            ),
         ),
         th.Property(
             "client_secret",
             th.StringType(min_length=1),
-            required=True,
             secret=True,
-            description="Client secret of that app.",
+            description=f"Client secret of that app. Required {FOR_THE_LIVE_FEED}.",
         ),
         th.Property(
             "refresh_token",
             th.StringType(min_length=1),
-            required=True,
             secret=True,
             description=(
                 f"Refresh token with the scope {SCOPE}; `{AUTH_COMMAND}` gets one. "
-                "The tap exchanges it for access tokens (authorization code flow)."
+                "The tap exchanges it for access tokens (authorization code flow). Required "
+                f"{FOR_THE_LIVE_FEED}."
             ),
         ),
         th.Property(
@@ -144,7 +154,7 @@ class TapSpotifyRecent(Tap):
         A bad `start_date` would otherwise surface mid-sync as a bare ValueError
         that does not say which setting to fix.
         """
-        errors = format_errors(self._config)
+        errors = credential_errors(self._config) + format_errors(self._config)
         try:
             schema_errors = super()._validate_config(raise_errors=raise_errors)
         except ConfigValidationError as error:
@@ -192,13 +202,38 @@ class TapSpotifyRecent(Tap):
         ]
 
     def load_streams(self) -> list[Stream]:
-        """The streams by name, and sync_runs last: it records what the others did."""
-        return sorted(super().load_streams(), key=lambda stream: stream.name == "sync_runs")
+        """The streams in sync order: the export import first, sync_runs last.
+
+        The import makes no request, so a wrong history_path fails before the live feed
+        writes anything, and a refused token or an unreachable Spotify cannot stop it.
+        sync_runs records what the others did.
+        """
+        first, last = "streaming_history", "sync_runs"
+        return sorted(
+            super().load_streams(),
+            key=lambda stream: (stream.name != first) + (stream.name == last),
+        )
 
     def sync_all(self) -> None:
-        """Warn about an expiring refresh token, then sync; sync_runs records the run."""
+        """Sync; without credentials (an export import), skip the live feed and say so.
+
+        Also warns about a refresh token near or past its six-month expiry.
+        """
+        live = [self.streams[name] for name in LIVE_STREAMS if self.streams[name].selected]
+        missing = [name for name in CREDENTIALS if not self.config.get(name)]
+        if live and missing:  # config validation allows this only with history_path
+            self.logger.warning(
+                "Importing only the data export at history_path: recently_played and "
+                "listening_gaps (the live feed) are skipped, as %s %s not set. To sync the "
+                "live feed too, set client_id, client_secret and refresh_token (`%s`).",
+                " and ".join(missing),
+                "is" if len(missing) == 1 else "are",
+                AUTH_COMMAND,
+            )
+            for stream in live:
+                stream.selected = False
         obtained_at = self.config.get("refresh_token_obtained_at")
-        if obtained_at:
+        if obtained_at and not missing:
             from tap_spotify_recent.auth import refresh_token_age_notice
 
             notice = refresh_token_age_notice(obtained_at, datetime.now(timezone.utc).date())
@@ -210,6 +245,17 @@ class TapSpotifyRecent(Tap):
         if isinstance(runs, SyncRunsStream):
             runs.begin()
         super().sync_all()
+
+
+def credential_errors(config: t.Mapping[str, t.Any]) -> list[str]:
+    """Messages naming each missing credential, unless an export is imported (history_path)."""
+    if config.get("history_path"):
+        return []
+    return [
+        f"{name}: not set; it is required {FOR_THE_LIVE_FEED}"
+        for name in CREDENTIALS
+        if not config.get(name)
+    ]
 
 
 def format_errors(config: t.Mapping[str, t.Any]) -> list[str]:

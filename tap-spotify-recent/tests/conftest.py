@@ -8,16 +8,21 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import typing as t
 from contextlib import redirect_stdout
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+# Test modules import their helpers from this folder (pytest runs with --import-mode=importlib).
+sys.path.insert(0, str(Path(__file__).parent))
+
 from tap_spotify_recent.tap import TapSpotifyRecent
 
 TAP = shutil.which("tap-spotify-recent", path=str(Path(sys.executable).parent))
-#: Settings for runs that only import an export: no Spotify request is made.
-OFFLINE = {"client_id": "unused", "client_secret": "unused", "refresh_token": "unused"}
 
 
 @dataclass
@@ -115,7 +120,7 @@ def import_history(sync_tap):
     """Import an export in this process, with only ``streaming_history`` selected."""
 
     def run(history_path: str | Path, state: dict | None = None, **settings) -> Run:
-        config = {**OFFLINE, "history_path": str(history_path), **settings}
+        config = {"history_path": str(history_path), **settings}  # no Spotify credentials
         return sync_tap(config, state=state, catalog=only_streaming_history(config))
 
     return run
@@ -125,10 +130,79 @@ def import_history(sync_tap):
 def import_history_cli(run_cli, tmp_path):
     """Import an export with the ``tap-spotify-recent`` command, as Meltano runs it."""
 
-    def run(history_path: str | Path, **settings) -> Run:
-        config = {**OFFLINE, "history_path": str(history_path), **settings}
+    def run(history_path: str | Path, env: dict | None = None, **settings) -> Run:
+        config = {"history_path": str(history_path), **settings}  # no Spotify credentials
         catalog = tmp_path / "catalog.json"
         catalog.write_text(json.dumps(only_streaming_history(config)))
-        return run_cli(config, "--catalog", str(catalog))
+        return run_cli(config, "--catalog", str(catalog), env=env)
 
     return run
+
+
+# -- a wrong URL: some other web server answering whatever is asked ---------------------------
+
+NGINX_WELCOME = (
+    "<!DOCTYPE html>\n<html>\n<head>\n<title>Welcome to nginx!</title>\n</head>\n<body>\n"
+    "<h1>Welcome to nginx!</h1>\n<p>If you see this page, the nginx web server is successfully "
+    "installed and working.</p>\n</body>\n</html>\n"
+)
+
+
+class OtherSite(ThreadingHTTPServer):
+    """A web server that is not Spotify: every GET and POST gets ``reply``.
+
+    With ``echo`` the body is followed by the request as received (the form, then the headers
+    by name), as debugging endpoints answer: a message quoting it must not leak secrets.
+    """
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _OtherSiteHandler)
+        self.reply: tuple[int, str, str] = (200, "text/html", NGINX_WELCOME)
+        self.echo = False
+        self.requests: list[str] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _OtherSiteHandler(BaseHTTPRequestHandler):
+    server: OtherSite
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+    def do_GET(self) -> None:
+        self._answer()
+
+    def do_POST(self) -> None:
+        self._answer()
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        sent = self.rfile.read(length).decode() if length else ""
+        self.server.requests.append(f"{self.command} {self.path}")
+        status, content_type, body = self.server.reply
+        if self.server.echo:
+            headers = sorted(f"{name}: {value}" for name, value in self.headers.items())
+            body += "\n".join([sent, *headers])
+        payload = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+@pytest.fixture
+def other_site() -> t.Iterator[OtherSite]:
+    """A web server that is not Spotify, on a loopback port (an HTML page by default)."""
+    site = OtherSite()
+    serving = threading.Thread(target=site.serve_forever, kwargs={"poll_interval": 0.02})
+    serving.start()
+    yield site
+    site.shutdown()
+    serving.join()
+    site.server_close()

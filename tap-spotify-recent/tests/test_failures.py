@@ -113,10 +113,24 @@ def test_rotated_refresh_token_is_used_and_logged_without_its_value(
 
 
 def _assert_explained(run, *phrases: str) -> None:
+    """Exit 1 with one error line holding every phrase (no second line from the SDK)."""
     assert run.returncode == 1
     assert "Traceback" not in run.stderr
+    errors = [line for line in run.stderr.splitlines() if "| ERROR" in line]
+    assert len(errors) == 1, errors
     for phrase in phrases:
-        assert phrase in run.stderr
+        assert phrase in errors[0]
+
+
+def _assert_config_refused(run, *phrases: str) -> None:
+    """Exit 1 with a line per config problem, each phrase in one of them, then the SDK's."""
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    errors = [line for line in run.stderr.splitlines() if "| ERROR" in line]
+    assert errors[-1].endswith("| Config validation failed")
+    assert len(errors) == len(phrases) + 1, errors
+    for phrase in phrases:
+        assert any(phrase in line for line in errors[:-1]), phrase
 
 
 def test_revoked_refresh_token_names_the_setting_and_the_auth_command(
@@ -207,6 +221,72 @@ def test_wrong_api_path_points_at_the_api_url_setting(fast_retries, spotify_serv
     _assert_explained(run, "404", "api_url")
 
 
+def test_api_url_answering_a_web_page_names_the_setting_and_what_came_back(
+    fast_retries, spotify_server, other_site, run_cli
+):
+    run = run_cli(spotify_server.tap_config(api_url=other_site.url, **fast_retries))
+
+    _assert_explained(
+        run,
+        f"The api_url setting ({other_site.url}/me/player/recently-played?limit=50) does not "
+        "answer like Spotify's Web API: it answered HTTP 200 (text/html) '<!DOCTYPE html> "
+        "<html> <head> <title>Welcome to nginx!</title> </head> <body> <h…'. Check the api_url "
+        "setting.",
+    )
+    assert other_site.requests == ["GET /me/player/recently-played?limit=50"]  # no retries
+
+
+def test_api_url_answering_other_json_names_the_setting_and_its_keys(
+    fast_retries, spotify_server, other_site, run_cli
+):
+    other_site.reply = (200, "application/json", '{"status": "ok", "version": "2.1"}')
+
+    run = run_cli(spotify_server.tap_config(api_url=other_site.url, **fast_retries))
+
+    _assert_explained(
+        run,
+        f"The api_url setting ({other_site.url}/me/player/recently-played?limit=50) does not "
+        "answer like Spotify's Web API: HTTP 200 with JSON that has no items list (its keys: "
+        "status, version). Check the api_url setting.",
+    )
+    assert run.messages[-1]["type"] != "RECORD"
+    assert "recently_played" not in run.records
+
+
+def test_token_url_answering_a_web_page_names_the_setting_and_what_came_back(
+    fast_retries, spotify_server, other_site, run_cli
+):
+    other_site.reply = (200, "text/html; charset=utf-8", "<html><body>Sign in to the Wi-Fi")
+
+    run = run_cli(spotify_server.tap_config(token_url=f"{other_site.url}/token", **fast_retries))
+
+    _assert_explained(
+        run,
+        f"The token_url setting ({other_site.url}/token) does not answer like Spotify's token "
+        "endpoint: it answered HTTP 200 (text/html; charset=utf-8) '<html><body>Sign in to the "
+        "Wi-Fi'. Check the token_url setting.",
+    )
+    assert other_site.requests == ["POST /token"]
+    assert spotify_server.api_requests() == []
+
+
+def test_token_response_without_access_token_names_its_keys_not_its_values(
+    fast_retries, spotify_server, other_site, run_cli
+):
+    other_site.reply = (200, "application/json", '{"token_type": "Bearer", "id_token": "eyJ.x"}')
+
+    run = run_cli(spotify_server.tap_config(token_url=f"{other_site.url}/token", **fast_retries))
+
+    _assert_explained(
+        run,
+        f"The token_url setting ({other_site.url}/token) answered HTTP 200 with JSON that has no "
+        "access_token (its keys: id_token, token_type): it does not look like Spotify's token "
+        "endpoint. Check the token_url setting.",
+    )
+    assert "eyJ.x" not in run.stderr
+    assert "KeyError" not in run.stderr
+
+
 @pytest.mark.parametrize(
     ("setting", "value"),
     [
@@ -222,7 +302,7 @@ def test_an_unusable_date_or_url_setting_is_named_before_any_request(
 ):
     run = run_cli({**spotify_server.tap_config(), setting: value})
 
-    _assert_explained(run, f"{setting}: {value!r} is not", "Config validation failed")
+    _assert_config_refused(run, f"{setting}: {value!r} is not")
     assert run.messages == []
     assert spotify_server.api_requests() == []
 
@@ -233,7 +313,12 @@ def test_every_config_problem_is_listed_at_once(spotify_server, run_cli):
 
     run = run_cli(config)
 
-    _assert_explained(run, "'client_id' is a required property", "start_date: 'soon' is not")
+    _assert_config_refused(
+        run,
+        "client_id: not set; it is required to read recently_played (the live feed); importing "
+        "a data export alone (history_path) needs no Spotify credentials",
+        "start_date: 'soon' is not",
+    )
 
 
 # -- the refresh token's six-month life -------------------------------------------------------

@@ -40,22 +40,35 @@ def test_passing_run_with_retries_refreshes_and_rotation_prints_no_secret(
 
 @pytest.mark.parametrize(
     "failure",
-    ["revoked_refresh_token", "wrong_client_secret", "missing_scope", "server_down"],
+    [
+        "revoked_refresh_token",
+        "wrong_client_secret",
+        "missing_scope",
+        "server_down",
+        "token_url_echoes_the_request",
+        "api_url_echoes_the_request",
+    ],
 )
-def test_failing_run_prints_no_secret(spotify_server, run_cli, fast_retries, failure):
+def test_failing_run_prints_no_secret(spotify_server, other_site, run_cli, fast_retries, failure):
     config = spotify_server.tap_config(**fast_retries)
+    other_site.reply, other_site.echo = (200, "text/plain", ""), True
     if failure == "revoked_refresh_token":
         spotify_server.revoke_refresh_tokens()
     elif failure == "wrong_client_secret":
         config["client_secret"] = "cs-wrong-but-still-a-secret"
     elif failure == "missing_scope":
         config["refresh_token"] = spotify_server.issue_refresh_token(scopes=["user-read-email"])
-    else:
+    elif failure == "server_down":
         spotify_server.fail_next("server_error", times=10)
+    elif failure == "token_url_echoes_the_request":
+        config["token_url"] = other_site.url  # its answer quotes the refresh token sent
+    else:
+        config["api_url"] = other_site.url  # its answer quotes the access token sent
 
     run = run_cli(config, env=DEBUG)
 
     assert run.returncode == 1
     assert "| DEBUG" in run.stderr
+    assert "echoes" not in failure or "***" in run.stderr
     secrets = spotify_server.secrets() | {config["client_secret"], _basic_credentials(config)}
     assert _leaks(run, secrets) == []

@@ -3,8 +3,9 @@
 The fixture exports under ``data_files/exports`` are laid out as Spotify ships them:
 ``extended/`` (Extended streaming history: Audio and Video files, an exact duplicate row in a
 file and across files, an episode, an audiobook, an empty row, unicode, an offline play),
-``account_data/`` (Account data: music and podcast files, playlists, library, user data) and
-``older/`` (``endsong_0.json`` with username and user agent, a combined ``StreamingHistory0``).
+``account_data/`` (Account data: music, podcast and audiobook files, playlists, library, user
+data) and ``older/`` (``endsong_0.json`` with username and user agent, a combined
+``StreamingHistory0``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import shutil
 import zipfile
 from pathlib import Path
 
+from exportkit import export_folder, extended_entry
+
 EXPORTS = Path(__file__).parent / "data_files" / "exports"
 EXTENDED = EXPORTS / "extended"
 EXTENDED_DIR = "Spotify Extended Streaming History"
@@ -24,6 +27,7 @@ AUDIO_1 = f"{EXTENDED_DIR}/Streaming_History_Audio_2020-2021_1.json"
 VIDEO = f"{EXTENDED_DIR}/Streaming_History_Video_2020-2021.json"
 MUSIC = "Spotify Account Data/StreamingHistory_music_0.json"
 PODCAST = "Spotify Account Data/StreamingHistory_podcast_0.json"
+AUDIOBOOK = "Spotify Account Data/StreamingHistory_audiobook_0.json"
 
 #: The record's fields, in schema order: the columns of the streaming_history table.
 COLUMNS = [
@@ -42,6 +46,7 @@ COLUMNS = [
     "audiobook_uri",
     "audiobook_chapter_title",
     "audiobook_chapter_uri",
+    "audiobook_author",
     "reason_start",
     "reason_end",
     "platform",
@@ -84,13 +89,16 @@ def from_audio_0(**fields: object) -> dict:
     return play(**{**shared, **fields})
 
 
-def from_account_data(ended_at: str, ms_played: int, file: str, kind: str, **names: str) -> dict:
+def from_account_data(
+    ended_at: str, ms_played: int, file: str, kind: str, audiobook_author=None, **names: str
+) -> dict:
     """An Account data record: the creator's then the item's name, all else but time null."""
     return play(
         play_id=key("account_data", ended_at, ms_played, *names.values()),
         ended_at=ended_at,
         ms_played=ms_played,
         kind=kind,
+        audiobook_author=audiobook_author,
         **names,
         source_format="account_data",
         source_file=file,
@@ -185,6 +193,15 @@ def test_account_data_has_minute_end_times_names_and_null_uris(import_history):
     run = import_history(EXPORTS / "account_data")
 
     assert run.history() == [
+        from_account_data(
+            "2021-01-03T21:45:00Z",
+            1260000,
+            AUDIOBOOK,
+            kind="audiobook",
+            audiobook_title="Sjálfstætt fólk",
+            audiobook_chapter_title="Kapitel 3: Vetur",
+            audiobook_author="Halldór Laxness",
+        ),
         from_account_data(
             "2020-04-11T00:27:00Z",
             174674,
@@ -308,9 +325,39 @@ def test_folder_holding_both_downloads_as_zips_reads_both(import_history, tmp_pa
         f"my_spotify_data.zip/{AUDIO_0}",
         f"my_spotify_data.zip/{AUDIO_1}",
         f"my_spotify_data.zip/{VIDEO}",
+        f"my_spotify_data (1).zip/{AUDIOBOOK}",
         f"my_spotify_data (1).zip/{MUSIC}",
         f"my_spotify_data (1).zip/{PODCAST}",
     }
+
+
+def test_an_account_data_audiobook_file_given_alone_is_read_as_audiobooks(import_history):
+    run = import_history(EXPORTS / "account_data" / AUDIOBOOK)
+
+    assert run.history() == [
+        from_account_data(
+            "2021-01-03T21:45:00Z",
+            1260000,
+            "StreamingHistory_audiobook_0.json",
+            kind="audiobook",
+            audiobook_title="Sjálfstætt fólk",
+            audiobook_chapter_title="Kapitel 3: Vetur",
+            audiobook_author="Halldór Laxness",
+        )
+    ]
+
+
+def test_audiobook_files_in_a_zip_are_read(import_history, tmp_path):
+    _zip(EXPORTS / "account_data", tmp_path / "my_spotify_data.zip")
+
+    run = import_history(tmp_path / "my_spotify_data.zip")
+
+    assert [(r["kind"], r["source_file"]) for r in run.history()] == [
+        ("audiobook", AUDIOBOOK),
+        ("track", MUSIC),
+        ("track", MUSIC),
+        ("episode", PODCAST),
+    ]
 
 
 def test_one_file_is_read_whatever_its_name(import_history, tmp_path):
@@ -331,9 +378,9 @@ def test_other_files_of_the_export_are_ignored_and_listed(import_history, caplog
     with caplog.at_level(logging.INFO):
         run = import_history(EXPORTS / "account_data")
 
-    assert {r["source_file"] for r in run.history()} == {MUSIC, PODCAST}
+    assert {r["source_file"] for r in run.history()} == {AUDIOBOOK, MUSIC, PODCAST}
     assert (
-        "2 streaming-history files; ignored 3 other files (Spotify Account Data/Playlist1.json, "
+        "3 streaming-history files; ignored 3 other files (Spotify Account Data/Playlist1.json, "
         "Spotify Account Data/Userdata.json, Spotify Account Data/YourLibrary.json)"
     ) in caplog.text
 
@@ -347,8 +394,33 @@ def test_exact_duplicate_rows_collapse_to_one_record_and_are_counted(import_hist
 
     entries = sum(len(json.loads(p.read_text())) for p in EXTENDED.rglob("Streaming_History_*"))
     assert (entries, len(run.history()), len(set(_keys(run)))) == (11, 9, 9)
-    assert f"Read {AUDIO_0}: 7 plays, 1 exact duplicates of plays already read" in caplog.text
-    assert f"Read {AUDIO_1}: 1 plays, 1 exact duplicates of plays already read" in caplog.text
+    assert f"Read {AUDIO_0}: 7 plays, 1 repeated play left out (the same item" in caplog.text
+    assert f"Read {AUDIO_1}: 1 plays, 1 repeated play left out (the same item" in caplog.text
+
+
+def test_rows_differing_only_in_reasons_or_offline_timestamp_are_counted_as_repeats(
+    import_history, tmp_path, caplog
+):
+    first = extended_entry(offline_timestamp=1586564699, reason_end="trackdone")
+    export = export_folder(
+        tmp_path,
+        (
+            "Streaming_History_Audio_2020_0.json",
+            [first, {**first, "offline_timestamp": 0}, {**first, "reason_end": "endplay"}],
+        ),
+    )
+
+    with caplog.at_level(logging.INFO):
+        run = import_history(export)
+
+    [play] = run.history()
+    assert (play["offline_timestamp"], play["reason_end"]) == (1586564699, "trackdone")
+    assert (
+        "Read Streaming_History_Audio_2020_0.json: 1 plays, 2 repeated plays left out (the same "
+        "item, end time and ms_played as a play read before: the first row is kept, even where "
+        "reasons, flags or offline_timestamp differ)"
+    ) in caplog.text
+    assert "exact duplicate" not in caplog.text
 
 
 def test_the_same_play_in_endsong_and_streaming_history_audio_has_one_key(import_history):
@@ -522,3 +594,53 @@ def test_history_and_recently_played_in_one_run_keep_their_own_state(spotify_ser
     bookmarks = run.state["bookmarks"]
     assert bookmarks["recently_played"]["replication_key_value"] == plays[-1]["played_at"]
     assert len(bookmarks["streaming_history"]["imported_files"]) == 3
+
+
+# -- an import needs no live API --------------------------------------------------------------
+
+
+def test_an_export_imports_without_spotify_credentials_and_says_the_live_feed_is_skipped(
+    run_cli,
+):
+    run = run_cli({"history_path": str(EXPORTS / "account_data")})  # every stream selected
+
+    assert run.returncode == 0, run.stderr
+    assert {r["source_file"] for r in run.history()} == {AUDIOBOOK, MUSIC, PODCAST}
+    assert run.records.keys() == {"streaming_history"}
+    [warning] = [line for line in run.stderr.splitlines() if "| WARNING" in line]
+    assert warning.endswith(
+        "Importing only the data export at history_path: recently_played and listening_gaps "
+        "(the live feed) are skipped, as client_id and client_secret and refresh_token are not "
+        "set. To sync the live feed too, set client_id, client_secret and refresh_token "
+        "(`tap-spotify-recent auth`)."
+    )
+
+
+def test_a_wrong_history_path_fails_before_any_request_to_spotify(
+    spotify_server, run_cli, tmp_path
+):
+    spotify_server.add_plays(3)
+
+    run = run_cli(spotify_server.tap_config(history_path=str(tmp_path / "Downloads")))
+
+    assert run.returncode == 1
+    [error] = [line for line in run.stderr.splitlines() if "| ERROR" in line]
+    assert error.endswith(
+        f"history_path '{tmp_path / 'Downloads'}' does not exist (or cannot be read)."
+    )
+    assert spotify_server.requests == []
+    assert run.records == {}
+
+
+def test_a_revoked_refresh_token_does_not_stop_the_import(spotify_server, run_cli):
+    spotify_server.add_plays(3)
+    spotify_server.revoke_refresh_tokens()
+
+    run = run_cli(spotify_server.tap_config(history_path=str(EXPORTS / "account_data")))
+
+    assert run.returncode == 1
+    assert "Spotify rejected the refresh_token setting" in run.stderr
+    assert len(run.history()) == 4
+    assert "recently_played" not in run.records
+    imported = run.state["bookmarks"]["streaming_history"]["imported_files"]
+    assert sorted(entry["file"] for entry in imported.values()) == [AUDIOBOOK, MUSIC, PODCAST]

@@ -47,8 +47,9 @@
   const pending = [];
   const widthOf = (el) => Math.max(280, Math.round(el.clientWidth || 960));
 
-  // Buttons that pick one option; `draw` runs with the chosen value once laid out, then on each click.
-  function toggle(options, chosen, draw) {
+  // Buttons that pick one option; `draw` fills `body` with the chosen value once laid out, then on
+  // each click.
+  function toggle(body, options, chosen, draw) {
     const box = h("div", { class: "toggle", role: "group" });
     const buttons = options.map(([value, label]) => {
       const button = h("button", { type: "button", text: label, "aria-pressed": String(value === chosen) });
@@ -59,7 +60,7 @@
       box.append(button);
       return button;
     });
-    pending.push(() => draw(chosen));
+    pending.push([body, () => draw(chosen)]);
     return box;
   }
 
@@ -135,9 +136,27 @@
       span = `${(data.since || "start").slice(0, 10)} – ${data.until ? "before " + data.until.slice(0, 10) : "now"}` +
         ` · plays from ${span}`;
     }
+    const impossible = data.impossible_times;
     return h("header", {},
       h("div", {}, h("h1", {}, "Listening report", h("span", { class: "dot", text: "." })),
-        h("p", { class: "subtitle", text: `${span} · times in ${data.timezone}` })));
+        h("p", { class: "subtitle", text: `${span} · times in ${data.timezone}` }),
+        impossible ? h("p", { class: "notice", text: `Left out: plays dated before ${impossible.before}, when ` +
+          `Spotify did not exist yet, or after ${impossible.after}, in the future (a wrong clock or a damaged ` +
+          "export). The database keeps them." }) : null));
+  }
+
+  // A panel that cannot be drawn says so and the others still show (whatever the data holds).
+  function failed(title, error) {
+    return h("section", { class: "panel" }, h("h2", { text: title }),
+      h("p", { class: "empty", text: `This panel could not be drawn: ${error}.` }));
+  }
+
+  function guarded(title, build) {
+    try {
+      return build();
+    } catch (error) {
+      return failed(title, error);
+    }
   }
 
   // Plays per source: live feed only, Spotify data export only, or both (the same play).
@@ -223,8 +242,8 @@
       body.replaceChildren(bars.length ? barChart(width, bars, ticks, state.metric, bands, state.metric === "plays") : empty());
     }
     el.querySelector(".toggles").append(
-      toggle([["day", "Day"], ["week", "Week"]], state.step, (v) => { state.step = v; draw(); }),
-      toggle([["minutes", "Minutes"], ["plays", "Plays"]], state.metric, (v) => { state.metric = v; draw(); }));
+      toggle(body, [["day", "Day"], ["week", "Week"]], state.step, (v) => { state.step = v; draw(); }),
+      toggle(body, [["minutes", "Minutes"], ["plays", "Plays"]], state.metric, (v) => { state.metric = v; draw(); }));
     return el;
   }
 
@@ -256,7 +275,7 @@
       });
       body.replaceChildren(list);
     }
-    el.querySelector(".toggles").append(toggle([["by_plays", "Plays"], ["by_minutes", "Minutes"]], "by_plays", draw));
+    el.querySelector(".toggles").append(toggle(body, [["by_plays", "Plays"], ["by_minutes", "Minutes"]], "by_plays", draw));
     return el;
   }
 
@@ -290,7 +309,7 @@
       }
       body.replaceChildren(data.totals.plays ? svg : empty());
     }
-    el.querySelector(".toggles").append(toggle([["ms_played", "Minutes"], ["plays", "Plays"]], "ms_played", draw));
+    el.querySelector(".toggles").append(toggle(body, [["ms_played", "Minutes"], ["plays", "Plays"]], "ms_played", draw));
     return el;
   }
 
@@ -326,7 +345,7 @@
       body.append(empty("No new artists in this period."));
       return el;
     }
-    pending.push(() => body.append(barChart(widthOf(body), bars, ticks, "new artists", [], true)));
+    pending.push([body, () => body.append(barChart(widthOf(body), bars, ticks, "new artists", [], true))]);
     const [y0, m0] = months[0].month.split("-").map(Number);
     const index = (month) => { const [y, m] = month.split("-").map(Number); return (y - y0) * 12 + (m - m0); };
     const bars = new Array(index(months[months.length - 1].month) + 1).fill(null);
@@ -376,7 +395,9 @@
   function footer() {
     return h("footer", {},
       h("p", { text: (fromExport()
-        ? "A play lasted 30 s or more (podcasts and audiobooks are left out); a play both the live feed and the export hold counts once, with the export's exact length. "
+        ? "A play lasted 30 s or more. Podcast episodes and audiobooks are left out, except those in Account data's older " +
+          "combined StreamingHistoryN.json (no music/podcast split), which lists them like songs: from it they count as music. " +
+          "A play both the live feed and the export hold counts once, with the export's exact length. "
         : "Minutes listened are estimates: Spotify's recently-played feed lists a play once it lasted more than 30 s " +
           "and gives no play length, so each play counts its track's full duration. ") +
         "Every credited artist of a track gets the play." }),
@@ -385,15 +406,21 @@
   }
 
   root.replaceChildren(
-    header(),
-    cards(),
-    overTime(),
-    h("div", { class: "row3" }, topPanel("tracks"), topPanel("artists"), topPanel("albums")),
-    heatmap(),
-    h("div", { class: "row2" }, streaks(), newArtists()),
-    gaps(),
-    footer());
-  for (const draw of pending) draw();
+    guarded("Listening report", header),
+    guarded("Totals", cards),
+    guarded("Listening over time", overTime),
+    h("div", { class: "row3" }, ...Object.entries(TOPS).map(([kind, spec]) => guarded(spec.title, () => topPanel(kind)))),
+    guarded("When you listen", heatmap),
+    h("div", { class: "row2" }, guarded("Streaks", streaks), guarded("New artists per month", newArtists)),
+    guarded("Listening gaps", gaps),
+    guarded("About these figures", footer));
+  for (const [panelBody, draw] of pending) {
+    try {
+      draw();
+    } catch (error) {
+      panelBody.replaceChildren(h("p", { class: "empty", text: `This chart could not be drawn: ${error}.` }));
+    }
+  }
   document.documentElement.dataset.renderMs = String(Math.round(performance.now() - started));
   document.documentElement.dataset.rendered = "done";
 })();
