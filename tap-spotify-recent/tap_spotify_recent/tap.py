@@ -232,6 +232,8 @@ class TapSpotifyRecent(Tap):
             )
             for stream in live:
                 stream.selected = False
+            # sync_runs describes a sync of the live feed; an import alone is not one.
+            self.streams["sync_runs"].selected = False
         obtained_at = self.config.get("refresh_token_obtained_at")
         if obtained_at and not missing:
             from tap_spotify_recent.auth import refresh_token_age_notice
