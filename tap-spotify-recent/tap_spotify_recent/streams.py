@@ -10,6 +10,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseHATEOASPaginator
 
 from tap_spotify_recent.client import SpotifyStream
+from tap_spotify_recent.genres.sightings import NotesExportedArtists, NotesLiveArtists
 from tap_spotify_recent.incremental import (
     PAGE_SIZE,
     WINDOW_KEY,
@@ -61,7 +62,7 @@ class OverflowPaginator(BaseHATEOASPaginator):
         return self.floor is None or oldest > self.floor
 
 
-class RecentlyPlayedStream(SpotifyStream):
+class RecentlyPlayedStream(NotesLiveArtists, SpotifyStream):
     """One record per play, from ``GET /me/player/recently-played`` (late-play safe)."""
 
     name = "recently_played"
@@ -156,7 +157,7 @@ class ListeningGapsStream(Stream):
             yield dict(context)
 
 
-class StreamingHistoryStream(Stream):
+class StreamingHistoryStream(NotesExportedArtists, Stream):
     """One record per play of the Spotify data export at ``history_path`` (an import).
 
     No replication key: an export is imported whole, and the key makes a re-import rewrite

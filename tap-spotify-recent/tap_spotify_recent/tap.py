@@ -12,6 +12,8 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_spotify_recent.errors import AUTH_COMMAND, SCOPE, TapError
+from tap_spotify_recent.genres.settings import GENRE_SETTINGS, genre_setting_errors
+from tap_spotify_recent.genres.sightings import ARTIST_GENRES
 from tap_spotify_recent.incremental import STATE_ADVICE
 from tap_spotify_recent.instants import parse_instant
 
@@ -128,6 +130,7 @@ class TapSpotifyRecent(Tap):
                 "one and names it."
             ),
         ),
+        *GENRE_SETTINGS,
     ).to_dict()
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
@@ -136,7 +139,7 @@ class TapSpotifyRecent(Tap):
         A bad `start_date` would otherwise surface mid-sync as a bare ValueError
         that does not say which setting to fix.
         """
-        errors = format_errors(self._config)
+        errors = format_errors(self._config) + genre_setting_errors(self._config)
         try:
             schema_errors = super()._validate_config(raise_errors=raise_errors)
         except ConfigValidationError as error:
@@ -169,6 +172,7 @@ class TapSpotifyRecent(Tap):
 
     def discover_streams(self) -> list[Stream]:
         """The streams; imported here so `--about` stays quick."""
+        from tap_spotify_recent.genres.stream import ArtistGenresStream
         from tap_spotify_recent.streams import (
             ListeningGapsStream,
             RecentlyPlayedStream,
@@ -179,7 +183,15 @@ class TapSpotifyRecent(Tap):
             RecentlyPlayedStream(self),
             ListeningGapsStream(self),
             StreamingHistoryStream(self),
+            ArtistGenresStream(self),
         ]
+
+    def load_streams(self) -> list[Stream]:
+        """The streams in the SDK's order (by name), but ``artist_genres`` last.
+
+        It looks up the artists of the plays the other streams emitted in this run.
+        """
+        return sorted(super().load_streams(), key=lambda stream: stream.name == ARTIST_GENRES)
 
     def sync_all(self) -> None:
         """Warn about an expiring refresh token, then sync."""
