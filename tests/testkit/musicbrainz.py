@@ -87,7 +87,15 @@ ALLOWED_INC = {
     "isrc": {"artists", "releases", "isrcs", "artist-credits", "aliases", "tags", "ratings"},
 }
 #: Failure kinds for :meth:`MusicBrainzServer.fail_next`.
-FAULTS = frozenset({"unavailable", "server_error", "connection_drop"})
+FAULTS = frozenset(
+    {
+        "unavailable",  # 503 with Retry-After, as when over the rate
+        "server_error",  # 500
+        "forbidden",  # 403, as for a blocked User-Agent or address
+        "bad_request",  # 400, as for a query the server cannot parse
+        "connection_drop",  # the socket closes without an answer
+    }
+)
 
 _DROP = object()
 
@@ -278,6 +286,19 @@ class MusicBrainzServer:
         with self._lock:
             self._faults.append([kind, times, retry_after])
 
+    @staticmethod
+    def genre_id(name: str) -> str:
+        """The MBID of the genre ``name``."""
+        return _uuid("genre", name)
+
+    def wait_for_interval(self) -> None:
+        """Block until a new request keeps the interval since the last one (as runs minutes
+        apart do); the server logs arrivals on the same monotonic clock."""
+        with self._lock:
+            last = max(self._last_arrival.values(), default=None)
+        while last is not None and (left := last + self.interval - time.monotonic()) > 0:
+            time.sleep(left)
+
     # -- request log helpers ----------------------------------------------------------------
 
     def paths(self) -> list[str]:
@@ -314,6 +335,10 @@ class MusicBrainzServer:
                 reply = _error(503, RATE_LIMITED)
                 reply.headers["Retry-After"] = str(retry_after)
                 return reply
+            if kind == "forbidden":
+                return _error(403, "Your IP address has been blocked.")
+            if kind == "bad_request":
+                return _error(400, "Invalid request.")
             return _error(500, "Internal server error")
         return self._route(request)
 
