@@ -27,7 +27,7 @@ ARTIST_GENRE = th.PropertiesList(
     th.Property("musicbrainz_name", th.StringType, description="Its name on MusicBrainz."),
     th.Property(
         "matched_by",
-        th.StringType(allowed_values=["spotify_url", "isrc", "name_search"]),
+        th.StringType,
         description=(
             "spotify_url (MusicBrainz links the artist's Spotify page), isrc (credited on the "
             "recording of a track's ISRC) or name_search (the only artist of that name); null "
