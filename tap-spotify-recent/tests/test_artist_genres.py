@@ -7,7 +7,6 @@ MusicBrainz's own rule use its one second.
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import datetime, timedelta, timezone
 from importlib.metadata import version
@@ -44,20 +43,7 @@ def genre_config(spotify, musicbrainz, **settings) -> dict:
 
 def play(spotify, *artists: tuple[str, str], isrc: str | None = None) -> dict:
     """A play of a track credited to ``artists`` ((id, name) pairs)."""
-    track = copy.deepcopy(next(t for t in spotify.tracks if not t["is_local"]))
-    track["artists"] = [
-        {
-            "external_urls": {"spotify": f"https://open.spotify.com/artist/{artist_id}"},
-            "href": f"https://api.spotify.com/v1/artists/{artist_id}",
-            "id": artist_id,
-            "type": "artist",
-            "uri": f"spotify:artist:{artist_id}",
-            "name": name,
-        }
-        for artist_id, name in artists
-    ]
-    track["external_ids"] = {"isrc": isrc} if isrc else {}
-    return spotify.add_play(track=track)
+    return spotify.add_play(track=spotify.track_of(*artists, isrc=isrc))
 
 
 def genre_records(run) -> list[dict]:
