@@ -6,6 +6,7 @@ database, so the lookups the tap remembers live in the state Meltano keeps in Tu
 
 from __future__ import annotations
 
+import itertools
 import json
 
 from test_pipeline import MAIN_JOB, query, stored_state, tap_env, turso_env
@@ -61,7 +62,7 @@ def test_artist_genres_land_in_turso_and_lookups_are_remembered_across_fresh_run
     ]
     assert [r.status for r in musicbrainz_server.requests] == [200, 200, 200]
     arrivals = [r.at for r in musicbrainz_server.requests]
-    assert min(b - a for a, b in zip(arrivals, arrivals[1:], strict=False)) >= 1.0
+    assert min(b - a for a, b in itertools.pairwise(arrivals)) >= 1.0
     assert stored_state(sqld.url)["bookmarks"]["artist_genres"]["pending"] == []
 
     # The same artists played again, on another fresh runner: MusicBrainz is not asked.
