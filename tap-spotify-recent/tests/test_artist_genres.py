@@ -133,7 +133,7 @@ def test_an_artist_linked_to_its_spotify_page_gets_its_genres_most_votes_first(
         (f"/ws/2/artist/{sigur.mbid}", {"inc": ["genres tags"], "fmt": ["json"]}),
     ]
     assert genre_state(run) == {
-        "pending": [],
+        "pending": {},
         "looked_up": {today().date().isoformat(): digest(f"spotify:artist:{SIGUR[0]}")},
     }
 
@@ -249,7 +249,7 @@ def test_an_artist_played_again_after_the_refresh_interval_is_looked_up_again(
     state = {
         "bookmarks": {
             "artist_genres": {
-                "pending": [],
+                "pending": {},
                 "looked_up": {
                     long_ago: digest(f"spotify:artist:{SIGUR[0]}"),
                     recently: digest(f"spotify:artist:{MUM[0]}"),
@@ -276,8 +276,11 @@ def test_the_budget_spreads_a_first_lookup_over_runs_in_the_state(
     spotify_server, musicbrainz, sync_tap
 ):
     artists = [(f"artist{n:016d}xyz", f"Artist {n}") for n in range(5)]
+    names, musicbrainz_ids = [], []
     for artist_id, name in artists:
-        musicbrainz.add_artist(name, genres={"rock": 1}, spotify_ids=[artist_id])
+        mb_artist = musicbrainz.add_artist(name, genres={"rock": 1}, spotify_ids=[artist_id])
+        names.append(name)
+        musicbrainz_ids.append(mb_artist.mbid)
         play(spotify_server, (artist_id, name))
     config = genre_config(spotify_server, musicbrainz, genres_requests_per_run=2)
 
@@ -291,18 +294,19 @@ def test_the_budget_spreads_a_first_lookup_over_runs_in_the_state(
             (
                 len(musicbrainz.requests) - before,
                 [r["artist_name"] for r in genre_records(run)],
-                [(p["name"], p["step"]) for p in genre_state(run)["pending"]],
+                genre_state(run)["pending"],
             )
         )
 
-    waiting = [(name, "genres") for _, name in artists]
+    mbids = dict(zip(names, musicbrainz_ids, strict=True))
+    waiting = [[artist_id, name, mbids[name], "spotify_url"] for artist_id, name in artists]
     assert (
         runs
         == [
-            (2, ["Artist 0"], waiting[1:]),  # one URL lookup matches all five, then one artist
-            (2, ["Artist 1", "Artist 2"], waiting[3:]),
-            (2, ["Artist 3", "Artist 4"], []),
-            (0, [], []),
+            (2, ["Artist 0"], {"genres": waiting[1:]}),  # one URL lookup matches all five
+            (2, ["Artist 1", "Artist 2"], {"genres": waiting[3:]}),
+            (2, ["Artist 3", "Artist 4"], {}),
+            (0, [], {}),
         ]
     )
     assert musicbrainz.paths()[0] == "/ws/2/url"
@@ -327,23 +331,29 @@ def test_a_budget_of_zero_queues_the_artists_without_asking(spotify_server, musi
     run = sync_tap(genre_config(spotify_server, musicbrainz, genres_requests_per_run=0))
 
     assert musicbrainz.requests == []
-    assert genre_state(run)["pending"] == [
-        {"id": SIGUR[0], "name": SIGUR[1], "isrc": "GBAHS0500123", "step": "link"}
-    ]
+    assert genre_state(run)["pending"] == {"link": [[SIGUR[0], SIGUR[1], "GBAHS0500123"]]}
 
 
-def test_the_state_keeps_8_bytes_per_artist_looked_up():
+def test_the_state_keeps_a_name_per_artist_waiting_and_8_bytes_per_artist_looked_up():
     book = LookupBook({}, {}, timedelta(days=180))
     day = today().date()
-    book.note((Sighting(f"Artist {n}", f"id{n:020d}") for n in range(5000)), day)
+    names = [f"Export Artist {n:04d}" for n in range(5000)]  # 18 characters each
+    book.note((Sighting(name) for name in names), day)
+    waiting: dict = {}
+    book.write(waiting)
     for artist in list(book.pending.values()):
         book.finish(artist, day)
-    state: dict = {}
+    done: dict = {}
 
-    book.write(state)
+    book.write(done)
 
-    assert len(json.dumps(state["looked_up"])) == len(f'{{"{day}": ""}}') + 5000 * 8
-    assert state["pending"] == []
+    def size(value) -> int:
+        return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+    assert size(waiting["pending"]) == len('{"search":[]}') + 5000 * (18 + 3) - 1
+    assert waiting["looked_up"] == {}
+    assert size(done["looked_up"]) == len(f'{{"{day}":""}}') + 5000 * 8
+    assert done["pending"] == {}
 
 
 # -- MusicBrainz's rules and failures --------------------------------------------------------
@@ -405,7 +415,7 @@ def test_musicbrainz_not_answering_keeps_the_queue_and_the_run_succeeds(
     assert "artist_genres" not in failed.records
     assert "MusicBrainz did not answer (503 Service Unavailable for /ws/2/url" in failed.stderr
     assert "the 1 artists waiting are looked up in the next runs" in failed.stderr
-    assert genre_state(failed)["pending"] == [{"id": SIGUR[0], "name": SIGUR[1], "step": "link"}]
+    assert genre_state(failed)["pending"] == {"link": [[SIGUR[0], SIGUR[1], None]]}
     assert [r["artist_key"] for r in recovered.records["artist_genres"]] == [
         f"spotify:artist:{SIGUR[0]}"
     ]
@@ -487,14 +497,14 @@ def test_an_unusable_genre_setting_is_named_before_any_request(
 
 
 def test_a_damaged_genres_state_is_named(spotify_server, musicbrainz, run_cli):
-    state = {"bookmarks": {"artist_genres": {"pending": [{"name": "Múm", "step": "later"}]}}}
+    state = {"bookmarks": {"artist_genres": {"pending": {"search": [["Múm"]]}}}}
 
     run = run_cli(genre_config(spotify_server, musicbrainz), state=state)
 
     assert run.returncode == 1
     assert (
-        "The state of stream artist_genres is damaged: a pending artist is "
-        "{'name': 'Múm', 'step': 'later'}. Correct the state, or clear it"
+        "The state of stream artist_genres is damaged: a pending artist of step 'search' is "
+        "['Múm']. Correct the state, or clear it"
     ) in run.stderr
 
 
