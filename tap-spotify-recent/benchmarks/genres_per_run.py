@@ -106,7 +106,7 @@ def main() -> None:
             statuses = {r.status for r in musicbrainz.requests[before:]}
             assert 503 not in statuses, "the tap broke MusicBrainz's one request per second"
 
-        pending = len(genres_state["bookmarks"]["artist_genres"]["pending"])
+        pending = sum(map(len, genres_state["bookmarks"]["artist_genres"]["pending"].values()))
         requests = len(musicbrainz.requests)
         runs_left = pending * 2 / 2  # a name search and a genre lookup each, 2 per run
         added = statistics.median(genres) - statistics.median(baseline)
