@@ -421,6 +421,45 @@ def test_musicbrainz_not_answering_keeps_the_queue_and_the_run_succeeds(
     ]
 
 
+def test_a_dropped_connection_is_retried(spotify_server, musicbrainz, sync_tap):
+    musicbrainz.add_artist("Sigur Rós", genres={"rock": 1}, spotify_ids=[SIGUR[0]])
+    play(spotify_server, SIGUR)
+    musicbrainz.fail_next("connection_drop")
+
+    run = sync_tap(genre_config(spotify_server, musicbrainz))
+
+    assert [r.status for r in musicbrainz.requests] == [None, 200, 200]
+    assert [r["matched_by"] for r in genre_records(run)] == ["spotify_url"]
+
+
+def test_a_long_retry_after_ends_this_runs_lookups_at_once(
+    spotify_server, musicbrainz, sync_tap, caplog
+):
+    play(spotify_server, SIGUR)
+    musicbrainz.fail_next("unavailable", retry_after=60)
+
+    run = sync_tap(genre_config(spotify_server, musicbrainz))
+
+    assert len(musicbrainz.requests) == 1
+    assert "artist_genres" not in run.records
+    assert "asks to wait 60 s). Nothing is lost: the 1 artists waiting" in caplog.text
+    assert genre_state(run)["pending"] == {"link": [[SIGUR[0], SIGUR[1], None]]}
+
+
+def test_a_url_that_is_not_musicbrainz_is_named_instead_of_recording_no_matches(
+    spotify_server, musicbrainz, run_cli
+):
+    play(spotify_server, SIGUR)
+
+    run = run_cli({**genre_config(spotify_server, musicbrainz), "musicbrainz_url": musicbrainz.url})
+
+    assert run.returncode == 1
+    assert "MusicBrainz answered 404 Not Found for /url (Not found). Check musicbrainz_url." in (
+        run.stderr
+    )
+    assert "artist_genres" not in run.records
+
+
 def test_a_refused_client_fails_the_run_naming_the_contact_setting(
     spotify_server, musicbrainz, run_cli
 ):

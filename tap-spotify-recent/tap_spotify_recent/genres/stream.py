@@ -260,9 +260,14 @@ class ArtistGenresStream(RESTStream):
         try:
             body = response.json()
         except ValueError:
-            msg = f"{self.response_error_message(response)}: not JSON"
-            raise MusicBrainzUnavailableError(msg) from None
-        return body if isinstance(body, dict) else None
+            body = None
+        if not isinstance(body, dict):
+            msg = (
+                f"MusicBrainz answered {response.status_code} for {urlparse(response.url).path} "
+                "with something else than its JSON. Check musicbrainz_url."
+            )
+            raise TapError(msg)
+        return body
 
     def _request(
         self, prepared_request: requests.PreparedRequest, context: Context | None
@@ -281,7 +286,9 @@ class ArtistGenresStream(RESTStream):
     def validate_response(self, response: requests.Response) -> None:
         """Retry 503 and 5xx; a 400 refuses one lookup; a 403 needs the user."""
         status = response.status_code
-        if status < HTTPStatus.BAD_REQUEST or status == HTTPStatus.NOT_FOUND:
+        if status < HTTPStatus.BAD_REQUEST or (
+            status == HTTPStatus.NOT_FOUND and _json_error(response) is not None
+        ):
             return
         if status == HTTPStatus.BAD_REQUEST:
             raise LookupRefusedError(_message(response))
@@ -351,14 +358,19 @@ def _reason(exception: BaseException | None) -> str:
     return type(exception).__name__
 
 
-def _message(response: requests.Response) -> str:
-    """MusicBrainz's ``{"error": ...}`` text, or the start of the body."""
+def _json_error(response: requests.Response) -> str | None:
+    """MusicBrainz's ``{"error": ...}`` text, if the body is that."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200].strip() or response.reason
+        return None
     error = body.get("error") if isinstance(body, dict) else None
-    return str(error) if error else response.reason
+    return str(error) if error else None
+
+
+def _message(response: requests.Response) -> str:
+    """MusicBrainz's error text, or the start of the body."""
+    return _json_error(response) or response.text[:200].strip() or response.reason
 
 
 def _record(
