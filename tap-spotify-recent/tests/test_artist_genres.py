@@ -414,7 +414,9 @@ def test_musicbrainz_not_answering_keeps_the_queue_and_the_run_succeeds(
     assert len(failed.records["recently_played"]) == 1
     assert "artist_genres" not in failed.records
     assert "MusicBrainz did not answer (503 Service Unavailable for /ws/2/url" in failed.stderr
-    assert "the 1 artists waiting are looked up in the next runs" in failed.stderr
+    assert "Nothing is lost: artists waiting for a lookup: 1, looked up in the next" in (
+        failed.stderr
+    )
     assert genre_state(failed)["pending"] == {"link": [[SIGUR[0], SIGUR[1], None]]}
     assert [r["artist_key"] for r in recovered.records["artist_genres"]] == [
         f"spotify:artist:{SIGUR[0]}"
@@ -442,7 +444,7 @@ def test_a_long_retry_after_ends_this_runs_lookups_at_once(
 
     assert len(musicbrainz.requests) == 1
     assert "artist_genres" not in run.records
-    assert "asks to wait 60 s). Nothing is lost: the 1 artists waiting" in caplog.text
+    assert "asks to wait 60 s). Nothing is lost: artists waiting for a lookup: 1" in caplog.text
     assert genre_state(run)["pending"] == {"link": [[SIGUR[0], SIGUR[1], None]]}
 
 
@@ -500,6 +502,17 @@ def test_a_refused_lookup_records_that_artist_and_the_others_go_on(
         "MusicBrainz refused the lookup of 'Sigur Rós' (Invalid request.): recorded without "
         "a match." in caplog.text
     )
+
+
+def test_a_refused_url_lookup_records_its_artists_as_refused(spotify_server, musicbrainz, sync_tap):
+    musicbrainz.add_artist("Sigur Rós", spotify_ids=[SIGUR[0]])
+    play(spotify_server, SIGUR)
+    musicbrainz.fail_next("bad_request")
+
+    run = sync_tap(genre_config(spotify_server, musicbrainz))
+
+    assert genre_records(run) == [unmatched(SIGUR, "refused")]
+    assert len(musicbrainz.requests) == 1
 
 
 def test_without_a_contact_artist_genres_writes_nothing_and_musicbrainz_is_never_asked(

@@ -141,8 +141,8 @@ class ArtistGenresStream(RESTStream):
         except (MusicBrainzUnavailableError, RetriableAPIError, requests.RequestException) as exc:
             reason = _reason(exc)
             self.logger.warning(
-                "MusicBrainz did not answer (%s). Nothing is lost: the %d artists waiting are "
-                "looked up in the next runs. Check musicbrainz_url if this persists.",
+                "MusicBrainz did not answer (%s). Nothing is lost: artists waiting for a "
+                "lookup: %d, looked up in the next runs. Check musicbrainz_url if this persists.",
                 reason,
                 len(book.pending),
             )
@@ -186,13 +186,14 @@ class ArtistGenresStream(RESTStream):
     ) -> Iterator[Record]:
         """One URL lookup for up to 100 Spotify artists; the unlinked go on to their ISRC."""
         urls = [matching.SPOTIFY_ARTIST_URL.format(a.sighting.spotify_id) for a in artists]
+        no_link = matching.NO_LINK
         try:
             links = matching.linked_artists(
                 self._get("/url", {"resource": urls, "inc": "artist-rels"})
             )
         except LookupRefusedError as refused:
             self.logger.warning("MusicBrainz refused a URL lookup (%s).", refused)
-            links = {}
+            links, no_link = {}, matching.REFUSED
         for artist in artists:
             candidates = links.get(t.cast("str", artist.sighting.spotify_id), [])
             chosen = matching.choose(candidates, artist.sighting.name, linked=True)
@@ -202,7 +203,7 @@ class ArtistGenresStream(RESTStream):
                 book.advance(artist, ISRC)
             else:
                 book.finish(artist, today)
-                yield _record(artist, unmatched=matching.NO_LINK)
+                yield _record(artist, unmatched=no_link)
 
     def _match_isrc(self, artist: PendingArtist, book: LookupBook) -> Record | None:
         """The artist of that name credited on the track's ISRC, or a record without match."""
