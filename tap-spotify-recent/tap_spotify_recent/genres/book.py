@@ -11,7 +11,7 @@ stream state is the memory. It is written on every run, so it is kept small::
 
 ``pending`` holds each artist until its record is emitted, listed under the step it is at
 (see STEPS), oldest first, as bare values: a name waiting for its search takes its length
-and 3 bytes (5,000 export artists: about 100 KB, shrinking as they are looked up).
+and 3 or 4 bytes (5,000 export artists: about 110 KB, shrinking as they are looked up).
 ``looked_up`` holds, per UTC day, an 8-character digest (48 bits of SHA-256) of each artist
 looked up that day, concatenated: about 8 bytes per artist instead of a 22-character id or a
 name. A digest cannot be looked up again by itself, so an artist is refreshed when it is
