@@ -63,7 +63,7 @@ def test_artist_genres_land_in_turso_and_lookups_are_remembered_across_fresh_run
     assert [r.status for r in musicbrainz_server.requests] == [200, 200, 200]
     arrivals = [r.at for r in musicbrainz_server.requests]
     assert min(b - a for a, b in itertools.pairwise(arrivals)) >= 1.0
-    assert stored_state(sqld.url)["bookmarks"]["artist_genres"]["pending"] == []
+    assert stored_state(sqld.url)["bookmarks"]["artist_genres"]["pending"] == {}
 
     # The same artists played again, on another fresh runner: MusicBrainz is not asked.
     spotify.add_play(track=spotify.track_of(SIGUR, isrc="ISAAA0500123"))
