@@ -102,6 +102,18 @@ class NotesLiveArtists(_NotesArtists):
 class NotesExportedArtists(_NotesArtists):
     """For ``streaming_history``: the album artist of each music play."""
 
+    # An export repeats a few thousand names over hundreds of thousands of plays: each name
+    # is handed over once (noting every play took 10 µs, a tenth of the import's time).
+    _names_noted: set[str] | None = None
+
     def sightings(self, record: Record) -> Iterator[Sighting]:
-        """The play's album artist."""
-        return exported_sightings(record)
+        """The play's album artist, unless it was handed over already."""
+        if self._names_noted is None:
+            self._names_noted = set()
+        name = record.get("artist_name")
+        if name in self._names_noted:
+            return iter(())
+        found = list(exported_sightings(record))
+        if found:
+            self._names_noted.add(name)
+        return iter(found)
