@@ -8,8 +8,10 @@ Spotify artists in one URL lookup, then ISRC lookups and name searches. An artis
 emitted once its lookup is complete, with or without a match.
 
 MusicBrainz is optional enrichment: when it does not answer (503s, 5xx, no connection, after
-the retries), the run logs a warning and ends normally, the queue kept for the next run. Only a
-403 (User-Agent refused or address blocked) fails the run, as it needs the user to act.
+the retries), the run logs a warning and ends normally, the queue kept for the next run. What
+needs the user to act fails the run: a 403 (User-Agent refused, address blocked), or answers
+that are not MusicBrainz's (a wrong ``musicbrainz_url``, which must not record every artist as
+unmatched).
 """
 
 from __future__ import annotations
