@@ -10,6 +10,7 @@ from singer_sdk.pagination import BaseHATEOASPaginator
 
 from tap_spotify_recent.client import SpotifyStream, TapStream
 from tap_spotify_recent.errors import TapError
+from tap_spotify_recent.genres.sightings import NotesExportedArtists, NotesLiveArtists
 from tap_spotify_recent.incremental import (
     PAGE_SIZE,
     WINDOW_KEY,
@@ -63,7 +64,7 @@ class OverflowPaginator(BaseHATEOASPaginator):
         return self.floor is None or oldest > self.floor
 
 
-class RecentlyPlayedStream(SpotifyStream):
+class RecentlyPlayedStream(NotesLiveArtists, SpotifyStream):
     """One record per play, from ``GET /me/player/recently-played`` (late-play safe)."""
 
     name = "recently_played"
@@ -174,7 +175,7 @@ class ListeningGapsStream(TapStream):
             yield dict(context)
 
 
-class StreamingHistoryStream(TapStream):
+class StreamingHistoryStream(NotesExportedArtists, TapStream):
     """One record per play of the Spotify data export at ``history_path`` (an import).
 
     No replication key: an export is imported whole, and the key makes a re-import rewrite

@@ -12,6 +12,8 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_spotify_recent.errors import AUTH_COMMAND, SCOPE, TapError
+from tap_spotify_recent.genres.settings import GENRE_SETTINGS, genre_setting_errors
+from tap_spotify_recent.genres.sightings import ARTIST_GENRES
 from tap_spotify_recent.incremental import STATE_ADVICE
 from tap_spotify_recent.instants import parse_instant
 
@@ -146,6 +148,7 @@ class TapSpotifyRecent(Tap):
                 "one and names it."
             ),
         ),
+        *GENRE_SETTINGS,
     ).to_dict()
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
@@ -154,7 +157,11 @@ class TapSpotifyRecent(Tap):
         A bad `start_date` would otherwise surface mid-sync as a bare ValueError
         that does not say which setting to fix.
         """
-        errors = credential_errors(self._config) + format_errors(self._config)
+        errors = (
+            credential_errors(self._config)
+            + format_errors(self._config)
+            + genre_setting_errors(self._config)
+        )
         try:
             schema_errors = super()._validate_config(raise_errors=raise_errors)
         except ConfigValidationError as error:
@@ -187,6 +194,7 @@ class TapSpotifyRecent(Tap):
 
     def discover_streams(self) -> list[Stream]:
         """The streams; imported here so `--about` stays quick."""
+        from tap_spotify_recent.genres.stream import ArtistGenresStream
         from tap_spotify_recent.streams import (
             ListeningGapsStream,
             RecentlyPlayedStream,
@@ -198,21 +206,21 @@ class TapSpotifyRecent(Tap):
             RecentlyPlayedStream(self),
             ListeningGapsStream(self),
             StreamingHistoryStream(self),
+            ArtistGenresStream(self),
             SyncRunsStream(self),
         ]
 
     def load_streams(self) -> list[Stream]:
-        """The streams in sync order: the export import first, sync_runs last.
+        """The streams in sync order: the export import first, then the live feed, then
+        ``artist_genres`` and ``sync_runs``.
 
         The import makes no request, so a wrong history_path fails before the live feed
         writes anything, and a refused token or an unreachable Spotify cannot stop it.
-        sync_runs records what the others did.
+        ``artist_genres`` looks up the artists of the plays the others emitted in this run;
+        ``sync_runs`` records what they all did.
         """
-        first, last = "streaming_history", "sync_runs"
-        return sorted(
-            super().load_streams(),
-            key=lambda stream: (stream.name != first) + (stream.name == last),
-        )
+        order = {"streaming_history": 0, ARTIST_GENRES: 2, "sync_runs": 3}
+        return sorted(super().load_streams(), key=lambda stream: order.get(stream.name, 1))
 
     def sync_all(self) -> None:
         """Sync; without credentials (an export import), skip the live feed and say so.

@@ -7,20 +7,31 @@ from pathlib import Path
 import pytest
 from singer_sdk.testing import get_tap_test_class
 from tap_spotify_recent.tap import TapSpotifyRecent
+from testkit.musicbrainz import MusicBrainzServer
 from testkit.spotify import SpotifyServer
 
 # The SDK builds the test class at import, so the server binds its port now and serves from
 # the class fixture below. 60 plays and a bookmark behind the 50 served give every stream
 # records, the gap included; the seeded plays hold local files and unicode names. The fixture
-# exports give streaming_history records of both formats.
+# exports give streaming_history records of both formats. MusicBrainz links every Spotify
+# artist, so artist_genres has records too (its server is a mirror: no rate limit).
 SERVER = SpotifyServer(seed=3)
 SERVER.add_plays(60)
 OLD_BOOKMARK = SERVER.plays[55]["played_at"]
 EXPORTS = Path(__file__).parent / "data_files" / "exports"
+MUSICBRAINZ = MusicBrainzServer(interval=0)
+for _artist in {a["id"]: a for t in SERVER.tracks for a in t["artists"] if a["id"]}.values():
+    MUSICBRAINZ.add_artist(_artist["name"], genres={"rock": 2}, spotify_ids=[_artist["id"]])
 
 _StandardTests = get_tap_test_class(
     TapSpotifyRecent,
-    config=SERVER.tap_config(history_path=str(EXPORTS)),
+    config=SERVER.tap_config(
+        history_path=str(EXPORTS),
+        musicbrainz_contact="listener@example.com",
+        musicbrainz_url=MUSICBRAINZ.ws_url,
+        musicbrainz_request_interval_seconds=0,
+        genres_requests_per_run=100,
+    ),
     state={
         "bookmarks": {
             "recently_played": {
@@ -37,7 +48,7 @@ class TestTapSpotifyRecent(_StandardTests):
 
     @pytest.fixture(scope="class", autouse=True)
     def contract_server(self):
-        with SERVER:
+        with SERVER, MUSICBRAINZ:
             yield SERVER
 
 

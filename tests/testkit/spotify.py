@@ -407,6 +407,16 @@ class SpotifyServer(LoopbackServer):
             self._plays.sort(key=lambda item: item[0], reverse=True)
             return play
 
+    def track_of(self, *artists: tuple[str, str], isrc: str | None = None) -> dict[str, t.Any]:
+        """A TrackObject credited to ``artists`` ((id, name) pairs), for ``add_play(track=)``."""
+        with self._lock:
+            track = json.loads(json.dumps(next(t for t in self._tracks if not t["is_local"])))
+        track["artists"] = [
+            {**_object_ref("artist", artist_id), "name": name} for artist_id, name in artists
+        ]
+        track["external_ids"] = {"isrc": isrc} if isrc else {}
+        return track
+
     @property
     def tracks(self) -> list[dict[str, t.Any]]:
         """The seeded catalogue of TrackObjects that plays are drawn from."""

@@ -1,0 +1,155 @@
+"""Genre views: the artists' MusicBrainz genres (the tap's ``artist_genres`` table) over the plays.
+
+They build on the report's ``play_artists`` view (every credited artist of every play, live
+and exported, merged) and bucket time in UTC like the other views.
+
+**The counting rule.** A play's genres are the union of the genres of all its credited artists,
+each genre once: a play of a track by A (dream pop, indie pop) featuring B (dream pop, ambient)
+counts once, with its full minutes, for dream pop, indie pop and ambient. So the genre totals
+add up to more than the plays. A play none of whose artists has a genre counts once for
+``(no genre)`` when all of them were looked up (no MusicBrainz match, or no genres voted), or
+for ``(not looked up yet)`` when one of them is still waiting for its lookup (the tap spreads
+lookups over runs). A play is identified by its ``played_at`` and ``track_key``.
+
+**Matching artists.** A genre record keyed by a Spotify URI gives its genres to the plays
+crediting that URI; a record keyed by name (artists of the data export never heard live,
+local files) to the plays crediting an artist without URI of that name, compared as the
+report compares names (trimmed, ASCII letters in lower case).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import typing as t
+from dataclasses import dataclass
+
+from listening_report.layout import LayoutError, quote_identifier, table_columns
+from listening_report.merge import normalized_name
+from listening_report.views import _totals
+
+ARTIST_GENRES = "artist_genres"
+"""The tap's table: one row per artist looked up, its genres a JSON array."""
+NO_GENRE = "(no genre)"
+NOT_LOOKED_UP = "(not looked up yet)"
+GENRE_VIEW_NAMES = ("genres_by_artist", "play_genres", "top_genres", "genres_per_month")
+
+
+def _join_key(key: str, by_name: str) -> str:
+    """SQL of the key plays and genre records meet on: the URI, or ``name:<normalized>``."""
+    return f"CASE WHEN {by_name} THEN 'name:' || {normalized_name(key)} ELSE {key} END"
+
+
+# Each body may use the views listed before it, named in braces, and {artist_genres}.
+BODIES: dict[str, str] = {
+    # One row per genre of each artist looked up, most votes first; none: NO_GENRE.
+    "genres_by_artist": f"""SELECT
+  g.artist_key,
+  g.artist_name,
+  COALESCE(json_extract(x.value, '$.name'), '{NO_GENRE}') AS genre,
+  json_extract(x.value, '$.count') AS votes,
+  g.musicbrainz_id,
+  g.matched_by,
+  g.looked_up_at
+FROM {{artist_genres}} AS g
+LEFT JOIN json_each(g.genres) AS x
+ORDER BY g.artist_name, g.artist_key, x.key""",
+    # One row per genre of each play (the counting rule in the module docstring).
+    "play_genres": f"""WITH credits AS (
+  SELECT DISTINCT
+    played_at,
+    track_key,
+    ms_played,
+    {_join_key("artist_key", "artist_key NOT LIKE 'spotify:artist:%'")} AS join_key
+  FROM {{play_artists}}
+  WHERE artist_key IS NOT NULL
+),
+lookups AS (
+  SELECT {_join_key("artist_key", "spotify_artist_id IS NULL")} AS join_key, genres
+  FROM {{artist_genres}}
+),
+credited_genres AS (
+  SELECT
+    c.played_at,
+    c.track_key,
+    c.ms_played,
+    l.join_key IS NOT NULL AS looked_up,
+    json_extract(x.value, '$.name') AS genre
+  FROM credits AS c
+  LEFT JOIN lookups AS l ON l.join_key = c.join_key
+  LEFT JOIN json_each(l.genres) AS x
+)
+SELECT played_at, track_key, max(ms_played) AS ms_played, genre
+FROM credited_genres
+WHERE genre IS NOT NULL
+GROUP BY played_at, track_key, genre
+UNION ALL
+SELECT
+  played_at,
+  track_key,
+  max(ms_played),
+  CASE WHEN min(looked_up) THEN '{NO_GENRE}' ELSE '{NOT_LOOKED_UP}' END
+FROM credited_genres
+GROUP BY played_at, track_key
+HAVING count(genre) = 0""",
+    "top_genres": f"""SELECT
+  rank() OVER (ORDER BY count(*) DESC, sum(ms_played) DESC) AS rank,
+  rank() OVER (ORDER BY sum(ms_played) DESC, count(*) DESC) AS minutes_rank,
+  genre,
+  {_totals()},
+  max(played_at) AS last_played_at
+FROM {{play_genres}}
+GROUP BY genre
+ORDER BY plays DESC, ms_played DESC, genre""",
+    "genres_per_month": f"""SELECT
+  substr(played_at, 1, 7) AS month,
+  genre,
+  {_totals()}
+FROM {{play_genres}}
+GROUP BY month, genre
+ORDER BY month, plays DESC, ms_played DESC, genre""",
+}
+
+
+@dataclass(frozen=True)
+class GenreViews:
+    """The genre views over ``<prefix>artist_genres`` and the report's ``<prefix>play_artists``."""
+
+    prefix: str = ""
+
+    def definitions(self) -> list[tuple[str, str]]:
+        """Return (quoted name, SELECT) of each genre view, in dependency order."""
+        names = {
+            name: quote_identifier(self.prefix + name)
+            for name in (*GENRE_VIEW_NAMES, "play_artists", ARTIST_GENRES)
+        }
+        return [(names[view], BODIES[view].format(**names)) for view in GENRE_VIEW_NAMES]
+
+    def create(self, connection: t.Any) -> list[str]:
+        """Replace the genre views in the database, all at once; return their names.
+
+        The report's views must exist (``listening-report`` creates them).
+
+        Raises:
+            LayoutError: the genre table or the report's ``play_artists`` view is missing.
+        """
+        table = self.prefix + ARTIST_GENRES
+        if not table_columns(connection, table):
+            msg = (
+                f"The database has no table {table!r}: set musicbrainz_contact for "
+                "tap-spotify-recent so that it looks genres up (its artist_genres stream)."
+            )
+            raise LayoutError(msg)
+        if not table_columns(connection, self.prefix + "play_artists"):
+            msg = "The report's views are missing: run listening-report first."
+            raise LayoutError(msg)
+        connection.execute("BEGIN IMMEDIATE")  # as Views.create: a sync may commit meanwhile
+        try:
+            for name, body in self.definitions():
+                connection.execute(f"DROP VIEW IF EXISTS {name}")
+                connection.execute(f"CREATE VIEW {name} AS\n{body}")
+            connection.execute("COMMIT")
+        except Exception:
+            with contextlib.suppress(Exception):
+                connection.rollback()
+            raise
+        return [self.prefix + view for view in GENRE_VIEW_NAMES]
