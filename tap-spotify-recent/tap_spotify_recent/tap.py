@@ -211,8 +211,7 @@ class TapSpotifyRecent(Tap):
         ]
 
     def load_streams(self) -> list[Stream]:
-        """The streams in sync order: the export import first, then the live feed, then
-        ``artist_genres`` and ``sync_runs``.
+        """The streams in sync order: export, live feed, ``artist_genres``, ``sync_runs``.
 
         The import makes no request, so a wrong history_path fails before the live feed
         writes anything, and a refused token or an unreachable Spotify cannot stop it.
