@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import typing as t
 from functools import cached_property
 
@@ -11,19 +12,24 @@ from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator, JSONSchemaValidator
 
 from target_turso import connector as sql
+from target_turso import migrate
+from target_turso.datetimes import (
+    CANONICAL,
+    InvalidDateTimeError,
+    date_time_format,
+    date_time_text,
+)
 from target_turso.naming import map_columns
 from target_turso.sqltypes import (
     LATE_CONVERTERS,
     TEXT,
     UNTYPED,
     UNTYPED_PLACEHOLDER,
-    InvalidDateTimeError,
     Overflow,
     affinity,
     column_type,
-    date_time_format,
-    date_time_text,
     keep_number,
+    keeps,
     scalar,
     to_untyped,
 )
@@ -53,6 +59,17 @@ class RustJSONSchemaValidator(BaseJSONSchemaValidator):
         error = next(iter(self._validator.iter_errors(record)))
         where = ".".join(str(part) for part in error.instance_path) or "record"
         raise InvalidRecord(f"{where}: {error.message}", record)
+
+
+@dataclasses.dataclass
+class _Prepared:
+    """What preparing a stream's table found and changed."""
+
+    mapping: dict[str, str]
+    shape: sql.TableShape = dataclasses.field(default_factory=sql.TableShape)
+    retyped: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Column -> its former declared type, for columns redeclared without affinity."""
+    rewrite: migrate.DateTimeRewrite = dataclasses.field(default_factory=migrate.DateTimeRewrite)
 
 
 class TursoSink(BatchSink):
@@ -122,7 +139,7 @@ class TursoSink(BatchSink):
             return JSONSchemaValidator(self.schema)  # raises the SDK's InvalidJSONSchema
 
     def _validate_and_parse(self, record: dict) -> dict:
-        """Validate, then normalise date-times to ISO 8601 text SQLite reads.
+        """Validate, then normalise dates and times to their canonical text (datetimes.py).
 
         Replaces the SDK's version, which logs a traceback per invalid record and
         parses every date-time into a `datetime` only for us to format it again.
@@ -139,11 +156,14 @@ class TursoSink(BatchSink):
             self._warn_unknown(record)
         for name, fmt in self._date_times:
             value = record.get(name)
-            if type(value) is str:
-                try:
-                    record[name] = date_time_text(value, fmt)
-                except InvalidDateTimeError as error:
-                    self._bad_date_time(record, name, error)
+            if value is None:
+                continue
+            try:
+                record[name] = (
+                    CANONICAL[fmt](value) if type(value) is str else date_time_text(value, fmt)
+                )
+            except InvalidDateTimeError as error:
+                self._bad_date_time(record, name, error)
         return record
 
     def _warn_unknown(self, record: dict) -> None:
@@ -183,31 +203,81 @@ class TursoSink(BatchSink):
         )
 
     def setup(self) -> None:
-        """Create the table or add the new properties' columns, in one transaction."""
+        """Prepare the table in one transaction: create it, or evolve it for this schema.
+
+        An existing table gets a column per new property; a column whose type would
+        convert the values the schema now allows is redeclared without affinity;
+        date-times earlier versions stored are rewritten to the canonical form
+        (migrate.py); a merge key gets its UNIQUE index.
+        """
         properties: dict = self.schema.get("properties") or {}
         names = list(properties) + [k for k in self.key_properties if k not in properties]
+        date_times = [name for name, fmt in self._date_times if fmt == "date-time"]
 
-        def prepare(db: t.Any) -> tuple[sql.TableShape, dict[str, str]]:
+        def prepare(db: t.Any) -> _Prepared:
             shape = sql.read_shape(db, self.table_name)
             mapping = map_columns(names, shape.columns)
             wanted = {mapping[name]: column_type(properties.get(name, {})) for name in names}
             key = [mapping[name] for name in self.key_properties]
+            prepared = _Prepared(mapping=mapping)
             if not shape.exists and wanted:
                 primary_key = key if self.load_method != APPEND_ONLY else []
                 sql.create_table(db, self.table_name, wanted, primary_key)
             elif shape.exists:
                 new = {c: d for c, d in wanted.items() if c not in shape.columns}
                 sql.add_columns(db, self.table_name, new)
-            shape = sql.read_shape(db, self.table_name)
-            if self.merges and shape.exists and not shape.has_unique(key):
+                prepared.retyped = {
+                    mapping[name]: shape.columns[mapping[name]]
+                    for name in names
+                    if mapping[name] in shape.columns
+                    and not keeps(shape.columns[mapping[name]], properties.get(name, {}))
+                }
+                sql.widen_columns(db, self.table_name, prepared.retyped)
+                stored = [mapping[name] for name in date_times if mapping[name] in shape.columns]
+                prepared.rewrite = migrate.canonical_date_times(
+                    db, self.table_name, stored, [shape.primary_key, *shape.unique_keys]
+                )
+            prepared.shape = sql.read_shape(db, self.table_name)
+            if self.merges and prepared.shape.exists and not prepared.shape.has_unique(key):
                 sql.ensure_unique(db, self.table_name, key)
-            return shape, mapping
+            return prepared
 
-        self._shape, self._mapping = self.connector.transaction(
-            prepare, f"the table {self.table_name!r}"
-        )
+        prepared = self.connector.transaction(prepare, f"the table {self.table_name!r}")
+        self._shape, self._mapping = prepared.shape, prepared.mapping
+        self._report_changes(prepared)
         self._warn_if_rekeyed()
         self._plan_insert()
+
+    def _report_changes(self, prepared: _Prepared) -> None:
+        """Log what preparing the table changed (after the transaction: once, not per try)."""
+        for column, declared in prepared.retyped.items():
+            self.logger.info(
+                "Column %r of table %r is %s, which would convert values stream %r now "
+                "sends; redeclared without type affinity so they are stored as sent.",
+                column,
+                self.table_name,
+                declared,
+                self.stream_name,
+            )
+        rewrite = prepared.rewrite
+        if rewrite.rewritten:
+            log = self.logger.warning if rewrite.merged else self.logger.info
+            log(
+                "Table %r: %d date-time texts stored by an earlier version rewritten to UTC "
+                "(+00:00); %d rows that held an instant under another spelling merged into "
+                "the row of the same key (the newest kept).",
+                self.table_name,
+                rewrite.rewritten,
+                rewrite.merged,
+            )
+        for column, count in rewrite.unreadable.items():
+            self.logger.warning(
+                "Table %r column %r: %d stored texts are no date-time SQLite can read; "
+                "left as they are.",
+                self.table_name,
+                column,
+                count,
+            )
 
     def _plan_insert(self) -> None:
         """Fix the column list, placeholders and value converters from the table shape.
