@@ -205,6 +205,11 @@ class TursoConnector:
         """Statements sent (each is one HTTP round trip to a remote server)."""
 
     @property
+    def over_http(self) -> bool:
+        """Whether the database is a server (sqld, Turso) rather than a local file."""
+        return conn_mod.is_remote(self.database_url)
+
+    @property
     def where(self) -> str:
         """The database, fit for messages."""
         return conn_mod.redact_url(self.database_url)

@@ -20,19 +20,7 @@ from target_turso.datetimes import (
     date_time_text,
 )
 from target_turso.naming import map_columns
-from target_turso.sqltypes import (
-    LATE_CONVERTERS,
-    TEXT,
-    UNTYPED,
-    UNTYPED_PLACEHOLDER,
-    Overflow,
-    affinity,
-    column_type,
-    keep_number,
-    keeps,
-    scalar,
-    to_untyped,
-)
+from target_turso.sqltypes import UNTYPED, Overflow, binding, column_type, keeps
 
 if t.TYPE_CHECKING:
     from target_turso.target import TargetTurso
@@ -282,20 +270,22 @@ class TursoSink(BatchSink):
     def _plan_insert(self) -> None:
         """Fix the column list, placeholders and value converters from the table shape.
 
-        Values are converted in two steps. Early (per record): text and JSON
-        text, so a batch holds compact rows rather than parsed records. Late (per
-        batch): numbers, whose conversion depends on the column's affinity and
-        may ask to widen the column (`Overflow`); they are kept as parsed until then.
+        Values are converted in two steps (see `sqltypes.Binding`): early, per
+        record, to text and JSON text; late, per batch, numbers, which may ask to
+        widen their column (`Overflow`). Over HTTP doubles are bound as exact text.
         """
         self._early: list[tuple[str, t.Callable[[t.Any], t.Any]]] = []
         self._late: list[t.Callable[[t.Any], t.Any] | None] = []
+        self._spread: list[bool] = []
         columns, placeholders = [], []
+        over_http = self.connector.over_http
         for name, column in self._mapping.items():
-            kind = affinity(self._shape.columns.get(column, UNTYPED))
+            bound = binding(self._shape.columns.get(column, UNTYPED), over_http=over_http)
             columns.append(column)
-            placeholders.append(UNTYPED_PLACEHOLDER if kind == UNTYPED else "?")
-            self._early.append((name, scalar if kind == TEXT else keep_number))
-            self._late.append(to_untyped if kind == UNTYPED else LATE_CONVERTERS.get(kind))
+            placeholders.append(bound.placeholder)
+            self._early.append((name, bound.early))
+            self._late.append(bound.late)
+            self._spread.append(bound.spread)
         self._key_index = [list(self._mapping).index(key) for key in self.key_properties]
         key = [self._mapping[name] for name in self.key_properties] if self.merges else None
         self._insert = sql.InsertPlan(self.table_name, columns, placeholders, key)
@@ -339,19 +329,20 @@ class TursoSink(BatchSink):
 
     def _late_row(self, row: list[t.Any]) -> list[t.Any]:
         out: list[t.Any] = []
-        for value, convert in zip(row, self._late, strict=True):
+        for value, convert, spread in zip(row, self._late, self._spread, strict=True):
             if convert is None:
                 out.append(value)
-            elif convert is to_untyped:
-                out.extend(to_untyped(value))
+            elif spread:
+                out.extend(convert(value))
             else:
                 out.append(convert(value))
         return out
 
     def _mark_overflowing(self, rows: list[list[t.Any]]) -> None:
         columns = self._insert.columns
-        for index, (convert, column) in enumerate(zip(self._late, columns, strict=True)):
-            if convert is None or convert is to_untyped:
+        late = zip(self._late, self._spread, columns, strict=True)
+        for index, (convert, spread, column) in enumerate(late):
+            if convert is None or spread:
                 continue
             for row in rows:
                 try:

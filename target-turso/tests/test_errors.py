@@ -73,16 +73,40 @@ def test_record_violating_its_schema_names_line_property_and_stream(tmp_path, cl
     assert_clean_failure(result, "Line 3:", 'id: "one" is not of type "integer"', "'items'")
 
 
-def test_invalid_date_time_is_a_validation_error(tmp_path, cli, singer):
+@pytest.mark.parametrize(
+    ("sent", "problem"),
+    [
+        ("yesterday", "'yesterday' is not an ISO 8601 date-time"),
+        (
+            "2024-13-45T99:99:99Z",
+            "'2024-13-45T99:99:99Z' is not a valid date-time (month must be in 1..12)",
+        ),
+        (
+            "9999-12-31T23:59:59.999999",
+            "'9999-12-31T23:59:59.999999' is not a valid date-time (SQLite's date functions "
+            "round it to milliseconds, past the year 9999; 9999-12-31T23:59:59.999 is the last "
+            "instant they read)",
+        ),
+    ],
+)
+def test_a_date_time_sqlite_cannot_read_is_refused_naming_line_and_property(
+    tmp_path, cli, singer, sent, problem
+):
     schema = {
         "type": "SCHEMA",
         "stream": "when",
         "key_properties": [],
         "schema": {"properties": {"at": {"type": "string", "format": "date-time"}}},
     }
-    text = singer(schema, {"type": "RECORD", "stream": "when", "record": {"at": "yesterday"}})
+    text = singer(
+        schema,
+        {"type": "RECORD", "stream": "when", "record": {"at": "2024-01-01T00:00:00Z"}},
+        {"type": "RECORD", "stream": "when", "record": {"at": sent}},
+    )
     result = cli({"database_url": str(tmp_path / "t.db")}, text)
-    assert_clean_failure(result, "Line 2:", "'yesterday' is not an ISO 8601 date-time")
+    assert_clean_failure(
+        result, f"Line 3: Record Message Validation Error: at: {problem} (stream 'when')"
+    )
 
 
 def test_record_without_its_key_property_names_the_line(tmp_path, cli, singer):
