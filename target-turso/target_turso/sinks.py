@@ -8,6 +8,7 @@ from functools import cached_property
 
 import jsonschema_rs
 from singer_sdk.exceptions import InvalidRecord, MissingKeyPropertiesError
+from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator, JSONSchemaValidator
 
@@ -23,6 +24,8 @@ from target_turso.naming import map_columns
 from target_turso.sqltypes import UNTYPED, Overflow, binding, column_type, keeps
 
 if t.TYPE_CHECKING:
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding
+
     from target_turso.target import TargetTurso
 
 APPEND_ONLY, UPSERT, OVERWRITE = "append-only", "upsert", "overwrite"
@@ -290,7 +293,7 @@ class TursoSink(BatchSink):
         key = [self._mapping[name] for name in self.key_properties] if self.merges else None
         self._insert = sql.InsertPlan(self.table_name, columns, placeholders, key)
 
-    # Batch
+    # Records
 
     def process_record(self, record: dict, context: dict) -> None:
         """Queue the record as a row; a later record with the same key replaces it.
@@ -359,10 +362,55 @@ class TursoSink(BatchSink):
                     break
         self._plan_insert()
 
+    # BATCH messages
+
+    def process_batch_files(self, encoding: BaseBatchFileEncoding, files: t.Sequence[str]) -> None:
+        """Load a BATCH message's files; an error names the file (and the record in it)."""
+        for path in files:
+            try:
+                super().process_batch_files(encoding, [path])
+            except (InvalidRecord, MissingKeyPropertiesError) as error:
+                error.args = (f"batch file {path!r}, {error.args[0]}", *error.args[1:])
+                raise
+            except OSError as error:
+                msg = f"batch file {path!r} cannot be read ({error.strerror or error})"
+                raise InvalidInputLine(msg) from None
+
+    def _take_batch_records(self, records: list[dict]) -> None:
+        """Take each record of a BATCH file exactly as the record of a RECORD message.
+
+        The same steps as the SDK's RECORD path (metadata, validation, date-time
+        normalisation, key check, batching), so no record skips them.
+        """
+        for number, record in enumerate(records, start=1):
+            try:
+                context = self._get_context(record)
+                if self.include_sdc_metadata_properties:
+                    self._add_sdc_metadata_to_record(record, {}, context)
+                else:
+                    self._remove_sdc_metadata_from_record(record)
+                parsed = self.preprocess_record(self._validate_and_parse(record), context)
+                self._singer_validate_message(parsed)
+                self.tally_record_read()
+                self.process_record(parsed, context)
+            except (InvalidRecord, MissingKeyPropertiesError) as error:
+                error.args = (f"record {number}: {error.args[0]}", *error.args[1:])
+                raise
+            self._after_process_record(context)
+            if self.is_full:
+                self._target.drain_one(self)
+
+    # Batch
+
     def process_batch(self, context: dict) -> None:
-        """Write the batch in one transaction: overwrite, widen, multi-row upsert."""
-        for record in context.get("records") or []:  # from BATCH message files
-            self.process_record(record, context)
+        """Write the batch in one transaction: overwrite, widen, multi-row upsert.
+
+        A context with `records` is a BATCH message's file (the SDK's
+        `process_batch_files`): its records join the batch as RECORD messages would.
+        """
+        if "records" in context:
+            self._take_batch_records(context["records"])
+            return
         rows = self._take_rows()
         self.tally_duplicate_merged(max(0, self._batch_records_read - len(rows)))
         if not self._insert.columns:

@@ -77,6 +77,17 @@ def scenario_lines() -> t.Callable[[str], list[str]]:
 
 
 @pytest.fixture
+def batch_message() -> t.Callable[[str, str], dict[str, t.Any]]:
+    """`batch_message(stream, name)`: a BATCH message for `tests/data_files/<name>.jsonl`."""
+    return lambda stream, name: {
+        "type": "BATCH",
+        "stream": stream,
+        "encoding": {"format": "jsonl"},
+        "manifest": [(DATA_FILES / f"{name}.jsonl").as_uri()],
+    }
+
+
+@pytest.fixture
 def peer_file() -> t.Callable[[str, str], str]:
     """`peer_file(peer, name)`: the text of a peer's `<name>.singer` scenario file.
 
