@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import typing as t
 from functools import cached_property
 
@@ -17,6 +18,7 @@ from target_turso import migrate
 from target_turso.datetimes import (
     CANONICAL,
     InvalidDateTimeError,
+    canonical_date_time,
     date_time_format,
     date_time_text,
 )
@@ -29,6 +31,7 @@ if t.TYPE_CHECKING:
     from target_turso.target import TargetTurso
 
 APPEND_ONLY, UPSERT, OVERWRITE = "append-only", "upsert", "overwrite"
+TABLE_VERSION, DELETED_AT = "_sdc_table_version", "_sdc_deleted_at"
 
 
 class RustJSONSchemaValidator(BaseJSONSchemaValidator):
@@ -66,19 +69,29 @@ class _Prepared:
 class TursoSink(BatchSink):
     """Loads one stream into the table `<table_prefix><stream name>`."""
 
-    def __init__(self, target: TargetTurso, *args: t.Any, **kwargs: t.Any) -> None:
+    def __init__(
+        self,
+        target: TargetTurso,
+        stream_name: str,
+        schema: dict,
+        key_properties: t.Sequence[str] | None,
+    ) -> None:
         self._target = target
-        super().__init__(target, *args, **kwargs)
-        properties = self.schema.get("properties") or {}
-        self._date_times = [
-            (name, fmt) for name, prop in properties.items() if (fmt := date_time_format(prop))
-        ]
-        self._known = frozenset(properties)
+        self._versioned = stream_name in target.versioned_streams
+        super().__init__(target, stream_name, schema, key_properties)
+        self._read_schema()
         self._warned_unknown: set[str] = set()
         self._warned_date_times: set[str] = set()
         self._to_widen: set[str] = set()
         self._rows: list[list[t.Any]] = []
         self._rows_by_key: dict[tuple, list[t.Any]] = {}
+
+    def _read_schema(self) -> None:
+        properties = self.schema.get("properties") or {}
+        self._date_times = [
+            (name, fmt) for name, prop in properties.items() if (fmt := date_time_format(prop))
+        ]
+        self._known = frozenset(properties)
 
     # Names and modes
 
@@ -104,9 +117,13 @@ class TursoSink(BatchSink):
 
     # Per-record properties the SDK reads for every record: computed once.
 
-    @cached_property
+    @property
     def include_sdc_metadata_properties(self) -> bool:
-        """The `add_record_metadata` setting."""
+        """Whether records get `_sdc_*` properties: all (`add_record_metadata`), or versions."""
+        return self._add_record_metadata or self._versioned
+
+    @cached_property
+    def _add_record_metadata(self) -> bool:
         return bool(self.config.get("add_record_metadata", False))
 
     @property
@@ -117,6 +134,88 @@ class TursoSink(BatchSink):
     @cached_property
     def _max_rows(self) -> int:
         return self.max_size
+
+    # ACTIVATE_VERSION (as MeltanoLabs' target-postgres)
+
+    @property
+    def process_activate_version_messages(self) -> bool:
+        """The `activate_version` setting."""
+        return self._target.activates_versions
+
+    @cached_property
+    def hard_delete(self) -> bool:
+        """The `hard_delete` setting: delete rows of older versions instead of marking them."""
+        return bool(self.config.get("hard_delete", False))
+
+    def _add_sdc_metadata_to_schema(self) -> None:
+        """All `_sdc_*` properties with `add_record_metadata`, else those versions need."""
+        if self._add_record_metadata:
+            super()._add_sdc_metadata_to_schema()
+            return
+        self.schema["properties"][TABLE_VERSION] = {"type": ["null", "integer"]}
+        if not self.hard_delete:
+            self.schema["properties"][DELETED_AT] = {
+                "type": ["null", "string"],
+                "format": "date-time",
+            }
+
+    def _add_sdc_metadata_to_record(self, record: dict, message: dict, context: dict) -> None:
+        if self._add_record_metadata:
+            super()._add_sdc_metadata_to_record(record, message, context)
+            return
+        record[TABLE_VERSION] = message.get("version")
+        if not self.hard_delete:
+            record[DELETED_AT] = record.get(DELETED_AT)
+
+    def start_versions(self) -> None:
+        """The stream sends versions: write the records so far, then add the columns."""
+        if self._versioned:
+            return
+        self._target.drain_one(self)
+        self._versioned = True
+        if not self._add_record_metadata:
+            self._add_sdc_metadata_to_schema()
+            self._read_schema()
+            self._validator = self.get_validator()
+            self.setup()
+
+    def activate_version(self, new_version: int) -> None:
+        """Mark deleted (or delete) the rows of versions older than `new_version`.
+
+        Records before the message are written first. Rows without a version (from
+        before the stream sent versions, or added by hand) count as older.
+        """
+        self._target.drain_one(self)
+        if not self._insert.columns:
+            return
+        version = sql.quote(self._mapping[TABLE_VERSION])
+        older = f"({version} IS NULL OR {version} < CAST(? AS INTEGER))"
+        table = sql.quote(self.table_name)
+        if self.hard_delete:
+            statement = f"DELETE FROM {table} WHERE {older}"
+            parameters: tuple = (str(new_version),)
+        else:
+            deleted_at = sql.quote(self._mapping[DELETED_AT])
+            statement = (
+                f"UPDATE {table} SET {deleted_at} = ? WHERE {older} AND {deleted_at} IS NULL"
+            )
+            now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+            parameters = (canonical_date_time(now), str(new_version))
+
+        def work(db: t.Any) -> int:
+            self.connector.execute(db, statement, parameters)
+            return self.connector.execute(db, "SELECT changes()").fetchone()[0]
+
+        changed = self.connector.transaction(
+            work, f"version {new_version} of table {self.table_name!r}"
+        )
+        self.logger.info(
+            "Activated version %d of table %r: %d rows of older versions %s.",
+            new_version,
+            self.table_name,
+            changed,
+            "deleted" if self.hard_delete else "marked deleted (_sdc_deleted_at)",
+        )
 
     # Validation and parsing (run per record, so errors can name the input line)
 
