@@ -23,6 +23,7 @@ from target_turso.datetimes import (
     date_time_text,
 )
 from target_turso.naming import map_columns
+from target_turso.reader import refuse_non_finite
 from target_turso.sqltypes import UNTYPED, Overflow, binding, column_type, keeps
 
 if t.TYPE_CHECKING:
@@ -483,6 +484,9 @@ class TursoSink(BatchSink):
         """
         for number, record in enumerate(records, start=1):
             try:
+                nulled = refuse_non_finite(
+                    record, self.stream_name, to_null=not self.validate_schema
+                )
                 context = self._get_context(record)
                 if self.include_sdc_metadata_properties:
                     self._add_sdc_metadata_to_record(record, {}, context)
@@ -495,6 +499,14 @@ class TursoSink(BatchSink):
             except (InvalidRecord, MissingKeyPropertiesError) as error:
                 error.args = (f"record {number}: {error.args[0]}", *error.args[1:])
                 raise
+            if nulled:
+                self.logger.warning(
+                    "Record %d of a batch file: %s of stream %r is NaN or Infinity, which "
+                    "JSON lacks: stored as NULL (`validate_records` is off).",
+                    number,
+                    ", ".join(nulled),
+                    self.stream_name,
+                )
             self._after_process_record(context)
             if self.is_full:
                 self._target.drain_one(self)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import json
 import sys
 import typing as t
+from pathlib import Path
 
+import click
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError, SingerSDKError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
@@ -47,6 +50,31 @@ class LoadStats:
             f"Wrote {self.rows} rows in {self.batches} batches with {self.statements} "
             f"statements ({per_batch:.1f} round trips per batch)"
         )
+
+
+def config_file_problem(path: Path) -> str | None:
+    """What is wrong with a `--config` file, in one line (never its content), or None."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return f"The config file {str(path)!r} does not exist."
+    except (OSError, UnicodeDecodeError) as error:
+        return f"The config file {str(path)!r} cannot be read ({error})."
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as error:
+        return (
+            f"The config file {str(path)!r} is not valid JSON ({error.msg} at line "
+            f"{error.lineno} column {error.colno}). It must be one JSON object of settings, "
+            'e.g. {"database_url": "turso.db"} (Meltano writes it from meltano.yml and .env).'
+        )
+    if not isinstance(config, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean"}.get(type(config), "a number")
+        return (
+            f"The config file {str(path)!r} holds {'null' if config is None else kind}, not "
+            'an object of settings such as {"database_url": "turso.db"}.'
+        )
+    return None
 
 
 class TargetTurso(Target):
@@ -131,6 +159,8 @@ class TargetTurso(Target):
         self.overwritten: set[str] = set()
         """Tables already emptied in this run by `overwrite`."""
         self._tables: dict[str, str] = {}
+        if isinstance(self.message_reader, NumberedSingerReader):
+            self.message_reader.non_finite_as_null = not self.config.get("validate_records", True)
         self.versioned_streams: set[str] = set()
         """Streams that sent a version (ACTIVATE_VERSION, or a RECORD's `version`) this run."""
 
@@ -190,6 +220,21 @@ class TargetTurso(Target):
             stream_name, record=record, schema=schema, key_properties=key_properties
         )
 
+    def add_sink(
+        self, stream_name: str, schema: dict, key_properties: t.Sequence[str] | None = None
+    ) -> Sink:
+        """Create, set up and register a stream's sink.
+
+        As the SDK's, without its "Error initializing target sink" line before the
+        error that says what went wrong (which `invoke` reports).
+        """
+        sink = self.get_sink_class(stream_name=stream_name)(
+            target=self, stream_name=stream_name, schema=schema, key_properties=key_properties
+        )
+        sink.setup()
+        self._sinks_active[stream_name] = sink
+        return sink
+
     @classmethod
     def append_builtin_config(cls, config_jsonschema: dict) -> None:
         """Add the SDK's settings, except its twin of `activate_version`."""
@@ -237,6 +282,18 @@ class TargetTurso(Target):
         if self._connector is not None:
             self.logger.info("%s to %s.", self.stats, self._connector.where)
             self._connector.close()
+
+    @classmethod
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
+        """Read the `--config` files; one that is missing or no JSON object ends the run.
+
+        The SDK would end with a traceback (or a `TypeError` for a JSON array).
+        """
+        for path in value:
+            if path != "ENV" and (problem := config_file_problem(Path(path))):
+                cls.logger.error("%s", problem)
+                sys.exit(1)
+        return super().cb_config(ctx, param, value)
 
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
