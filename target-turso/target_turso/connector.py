@@ -163,6 +163,31 @@ def widen_columns(db: t.Any, table: str, names: t.Collection[str]) -> None:
         db.execute(sql)
 
 
+def retire_older_versions(
+    db: t.Any,
+    table: str,
+    version_column: str,
+    version: int,
+    mark_deleted: tuple[str, str] | None,
+) -> int:
+    """Retire rows of table versions before `version` (or none); return how many.
+
+    `mark_deleted` is (column, timestamp): rows not yet marked get the timestamp;
+    without it the rows are deleted.
+    """
+    column = quote(version_column)
+    older = f"({column} IS NULL OR {column} < CAST(? AS INTEGER))"
+    if mark_deleted is None:
+        db.execute(f"DELETE FROM {quote(table)} WHERE {older}", (str(version),))
+    else:
+        deleted_at, now = quote(mark_deleted[0]), mark_deleted[1]
+        db.execute(
+            f"UPDATE {quote(table)} SET {deleted_at} = ? WHERE {older} AND {deleted_at} IS NULL",
+            (now, str(version)),
+        )
+    return db.execute("SELECT changes()").fetchone()[0]
+
+
 @dataclass
 class InsertPlan:
     """A multi-row INSERT (or upsert) for fixed columns, split into statements.

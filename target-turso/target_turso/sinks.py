@@ -189,23 +189,13 @@ class TursoSink(BatchSink):
         self._target.drain_one(self)
         if not self._insert.columns:
             return
-        version = sql.quote(self._mapping[TABLE_VERSION])
-        older = f"({version} IS NULL OR {version} < CAST(? AS INTEGER))"
-        table = sql.quote(self.table_name)
-        if self.hard_delete:
-            statement = f"DELETE FROM {table} WHERE {older}"
-            parameters: tuple = (str(new_version),)
-        else:
-            deleted_at = sql.quote(self._mapping[DELETED_AT])
-            statement = (
-                f"UPDATE {table} SET {deleted_at} = ? WHERE {older} AND {deleted_at} IS NULL"
-            )
-            now = datetime.datetime.now(datetime.timezone.utc).isoformat()
-            parameters = (canonical_date_time(now), str(new_version))
+        now = canonical_date_time(datetime.datetime.now(datetime.timezone.utc).isoformat())
+        mark = None if self.hard_delete else (self._mapping[DELETED_AT], now)
 
         def work(db: t.Any) -> int:
-            self.connector.execute(db, statement, parameters)
-            return self.connector.execute(db, "SELECT changes()").fetchone()[0]
+            return sql.retire_older_versions(
+                db, self.table_name, self._mapping[TABLE_VERSION], new_version, mark
+            )
 
         changed = self.connector.transaction(
             work, f"version {new_version} of table {self.table_name!r}"
