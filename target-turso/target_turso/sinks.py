@@ -247,6 +247,15 @@ class TursoSink(BatchSink):
                 self._bad_date_time(record, name, error)
         return record
 
+    def _singer_validate_message(self, record: dict) -> None:
+        """The SDK's key check, in one line naming the missing key properties."""
+        if missing := [key for key in self._key_properties if key not in record]:
+            msg = (
+                f"Record is missing one or more key_properties: {', '.join(missing)} "
+                f"(stream {self.stream_name!r})"
+            )
+            raise MissingKeyPropertiesError(msg)
+
     def _warn_unknown(self, record: dict) -> None:
         for name in record.keys() - self._known - self._warned_unknown:
             self._warned_unknown.add(name)

@@ -128,6 +128,17 @@ class TargetTurso(Target):
             ),
         ),
         th.Property(
+            "validate_records",
+            th.BooleanType,
+            default=True,
+            description=(
+                "Validate each record against its stream's schema, and refuse date-times "
+                "no instant (or SQLite) can be read from and NaN/Infinity, naming the line "
+                "and property. `false` keeps such records with a warning: the date-time "
+                "as sent, NaN/Infinity as NULL."
+            ),
+        ),
+        th.Property(
             "activate_version",
             th.BooleanType,
             default=True,

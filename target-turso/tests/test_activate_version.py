@@ -38,12 +38,17 @@ def load_peer(database, load_text, peer_file):
     )
 
 
-def test_target_postgres_hard_delete_removes_older_and_hand_added_rows(database, load_peer):
-    stream = "test_activate_version_hard"
-    load_peer(stream, hard_delete=True)
+def load_then_add_two_by_hand(database, load_peer, stream: str, **config) -> None:
+    """target-postgres's opening: its 7 countries loaded, then 2 rows added by hand."""
+    load_peer(stream, **config)
     assert count(database, stream) == 7
     insert_by_hand(database, stream, "Manual1", "Manual2")
     assert count(database, stream) == 9
+
+
+def test_target_postgres_hard_delete_removes_older_and_hand_added_rows(database, load_peer):
+    stream = "test_activate_version_hard"
+    load_then_add_two_by_hand(database, load_peer, stream, hard_delete=True)
     load_peer(stream, hard_delete=True)
     assert count(database, stream) == 7
     assert count(database, stream, "WHERE \"code\" = 'XX'") == 0
@@ -71,10 +76,7 @@ def test_target_postgres_soft_delete_marks_rows_and_leaves_marked_ones_unchanged
 
 def test_target_postgres_a_newer_version_without_records_deletes_every_row(database, load_peer):
     stream = "test_activate_version_deletes_data_properly"
-    load_peer(stream, hard_delete=True)
-    assert count(database, stream) == 7
-    insert_by_hand(database, stream, "Manual1", "Manual2")
-    assert count(database, stream) == 9
+    load_then_add_two_by_hand(database, load_peer, stream, hard_delete=True)
     load_peer(f"{stream}_2", hard_delete=True)
     assert count(database, stream) == 0
 
