@@ -3,9 +3,11 @@
 Each version loads the same stream as a fresh CLI process into a fresh database (a
 file, and a fresh sqld over HTTP), the two versions alternating run after run so the
 load of a shared machine hits both alike; the best of `--repeat` runs is kept and the
-script prints seconds, rows/s and the ratio new/old. Streams: the recently-played
-plays of run.py (a date-time key, nested JSON), and records of two random doubles
-(every magnitude), which over HTTP the target binds as exact text.
+script prints seconds, rows/s and the speed ratio. Streams: the recently-played plays
+of run.py (a date-time key, nested JSON); records of two random doubles (every
+magnitude), which over HTTP the target binds as exact text; and "+1k", 1,000 new plays
+into a table already holding N (loaded untimed by the same version), the shape of a
+scheduled run, whose fixed cost includes the check of stored date-times.
 
 The other version is a folder holding its `target_turso` package, e.g.:
     git archive REV target-turso | tar -x -C /tmp/rev
@@ -61,29 +63,37 @@ def double_lines(n: int, seed: int = 11) -> list[str]:
     return out
 
 
-def run_once(source: str | None, where: str, stream: Path, work: Path) -> float:
-    """Load `stream` once with the version in `source` (None: this one); wall seconds."""
-    run_dir = Path(tempfile.mkdtemp(dir=work))
+def load(source: str | None, config: Path, stream: Path, run_dir: Path) -> float:
+    """Load `stream` with the version in `source` (None: this one); wall seconds."""
     env = {**os.environ, "PYTHONPATH": source} if source else dict(os.environ)
+    with stream.open() as stdin:
+        start = time.perf_counter()
+        done = subprocess.run(
+            [BIN / "target-turso", "--config", config],
+            stdin=stdin,
+            capture_output=True,
+            text=True,
+            cwd=run_dir,
+            env=env,
+        )
+        seconds = time.perf_counter() - start
+    if done.returncode:
+        version = source or "this version"
+        raise SystemExit(f"target-turso ({version}) failed:\n{done.stderr[-3000:]}")
+    return seconds
+
+
+def run_once(
+    source: str | None, where: str, stream: Path, work: Path, before: Path | None
+) -> float:
+    """Load `stream` into a fresh database (holding `before`, loaded untimed); seconds."""
+    run_dir = Path(tempfile.mkdtemp(dir=work))
     with database(where, run_dir) as url:
         config = run_dir / "config.json"
         config.write_text(json.dumps({"database_url": url}))
-        with stream.open() as stdin:
-            start = time.perf_counter()
-            done = subprocess.run(
-                [BIN / "target-turso", "--config", config],
-                stdin=stdin,
-                capture_output=True,
-                text=True,
-                cwd=run_dir,
-                env=env,
-            )
-            seconds = time.perf_counter() - start
-    if done.returncode:
-        raise SystemExit(
-            f"target-turso ({source or 'this version'}) failed:\n{done.stderr[-3000:]}"
-        )
-    return seconds
+        if before is not None:
+            load(source, config, before, run_dir)
+        return load(source, config, stream, run_dir)
 
 
 def main() -> None:
@@ -95,7 +105,14 @@ def main() -> None:
     other = str(Path(args.other).resolve())
     with tempfile.TemporaryDirectory(prefix="turso-versions-") as tmp:
         work = Path(tmp)
-        streams = {"plays": plays.lines(args.size), "doubles": double_lines(args.size)}
+        every = plays.lines(args.size + 1000)
+        cut = 1 + args.size + args.size // 1000  # SCHEMA, N records and a STATE per 1,000
+        first, later = every[:cut], [every[0], *every[cut:]]
+        streams = {
+            "plays": (plays.lines(args.size), None),
+            "doubles": (double_lines(args.size), None),
+            "+1k": (later, first),
+        }
         print(
             f"N = {args.size:,} records; best of {args.repeat} alternating runs, fresh process each"
         )
@@ -103,18 +120,23 @@ def main() -> None:
             f"{'stream':8} {'where':5} {'other s':>8} {'this s':>8} "
             f"{'other/s':>9} {'this/s':>9}  speed this/other"
         )
-        for name, lines in streams.items():
+        for name, (lines, before_lines) in streams.items():
             stream = work / f"{name}.singer"
             stream.write_text("\n".join(lines) + "\n")
+            before = None
+            if before_lines is not None:
+                before = work / f"{name}-before.singer"
+                before.write_text("\n".join(before_lines) + "\n")
+            size = len(lines) - 1 - sum('"STATE"' in line for line in lines)
             for where in ("file", "http"):
                 runs: dict[str | None, list[float]] = {other: [], None: []}
                 for _ in range(args.repeat):
                     for source in runs:
-                        runs[source].append(run_once(source, where, stream, work))
+                        runs[source].append(run_once(source, where, stream, work, before))
                 old, new = min(runs[other]), min(runs[None])
                 print(
-                    f"{name:8} {where:5} {old:8.2f} {new:8.2f} {args.size / old:9,.0f} "
-                    f"{args.size / new:9,.0f}  {old / new:.2f}"
+                    f"{name:8} {where:5} {old:8.2f} {new:8.2f} {size / old:9,.0f} "
+                    f"{size / new:9,.0f}  {old / new:.2f}"
                 )
 
 
