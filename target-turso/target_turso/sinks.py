@@ -353,9 +353,10 @@ class TursoSink(BatchSink):
         if rewrite.rewritten:
             log = self.logger.warning if rewrite.merged else self.logger.info
             log(
-                "Table %r: %d date-time texts stored by an earlier version rewritten to UTC "
-                "(+00:00); %d rows that held an instant under another spelling merged into "
-                "the row of the same key (the newest kept).",
+                "Table %r: %d stored date-time texts not in the canonical form (earlier "
+                "versions kept them as sent) rewritten to UTC (+00:00); %d rows that held an "
+                "instant under another spelling merged into the row of the same key (the "
+                "newest kept).",
                 self.table_name,
                 rewrite.rewritten,
                 rewrite.merged,

@@ -162,8 +162,9 @@ def test_rows_an_earlier_version_stored_are_rewritten_and_merge_with_new_ones(
         ("not a date", "kept as it is"),
     ]
     assert (
-        f"Table '{database.prefix}moments': 4 date-time texts stored by an earlier version "
-        "rewritten to UTC (+00:00); 1 rows that held an instant under another spelling merged"
+        f"Table '{database.prefix}moments': 4 stored date-time texts not in the canonical form "
+        "(earlier versions kept them as sent) rewritten to UTC (+00:00); 1 rows that held an "
+        "instant under another spelling merged"
     ) in caplog.text
     assert "1 stored texts are no date-time SQLite can read; left as they are" in caplog.text
 
