@@ -298,7 +298,8 @@ class TursoSink(BatchSink):
         An existing table gets a column per new property; a column whose type would
         convert the values the schema now allows is redeclared without affinity;
         date-times earlier versions stored are rewritten to the canonical form
-        (migrate.py); a merge key gets its UNIQUE index.
+        (migrate.py). A merge key gets its UNIQUE index with the first batch (after an
+        `overwrite` emptied the table, so rows `append-only` left cannot block it).
         """
         properties: dict = self.schema.get("properties") or {}
         names = list(properties) + [k for k in self.key_properties if k not in properties]
@@ -328,12 +329,12 @@ class TursoSink(BatchSink):
                     db, self.table_name, stored, [shape.primary_key, *shape.unique_keys]
                 )
             prepared.shape = sql.read_shape(db, self.table_name)
-            if self.merges and prepared.shape.exists and not prepared.shape.has_unique(key):
-                sql.ensure_unique(db, self.table_name, key)
             return prepared
 
         prepared = self.connector.transaction(prepare, f"the table {self.table_name!r}")
         self._shape, self._mapping = prepared.shape, prepared.mapping
+        key = [self._mapping[name] for name in self.key_properties]
+        self._unique_pending = self.merges and not self._shape.has_unique(key)
         self._report_changes(prepared)
         self._warn_if_rekeyed()
         self._plan_insert()
@@ -540,6 +541,8 @@ class TursoSink(BatchSink):
                 self.connector.execute(db, f"DELETE FROM {sql.quote(self.table_name)}")
             if self._to_widen:
                 sql.widen_columns(db, self.table_name, self._to_widen)
+            if self._unique_pending:
+                sql.ensure_unique(db, self.table_name, self._insert.conflict_key or [])
             for statement, parameters in self._insert.statements(rows):
                 self.connector.execute(db, statement, parameters)
 
@@ -547,6 +550,7 @@ class TursoSink(BatchSink):
         self.connector.transaction(write, f"{len(rows)} rows to table {self.table_name!r}")
         self._target.stats.add_batch(len(rows), self.connector.round_trips - sent)
         self._to_widen.clear()
+        self._unique_pending = False
         if overwrite:
             self._target.overwritten.add(self.table_name)
 

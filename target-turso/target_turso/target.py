@@ -231,21 +231,6 @@ class TargetTurso(Target):
             stream_name, record=record, schema=schema, key_properties=key_properties
         )
 
-    def add_sink(
-        self, stream_name: str, schema: dict, key_properties: t.Sequence[str] | None = None
-    ) -> Sink:
-        """Create, set up and register a stream's sink.
-
-        As the SDK's, without its "Error initializing target sink" line before the
-        error that says what went wrong (which `invoke` reports).
-        """
-        sink = self.get_sink_class(stream_name=stream_name)(
-            target=self, stream_name=stream_name, schema=schema, key_properties=key_properties
-        )
-        sink.setup()
-        self._sinks_active[stream_name] = sink
-        return sink
-
     @classmethod
     def append_builtin_config(cls, config_jsonschema: dict) -> None:
         """Add the SDK's settings, except its twin of `activate_version`."""

@@ -366,3 +366,16 @@ def test_target_postgres_column_alter_scenario_stores_the_new_integers(
         f'FROM {database.table("Uppercase_stream_name_with_column_alter")} ORDER BY "Id"'
     )
     assert rows == [("1", 1, "integer"), ("2", 2, "integer")]
+
+
+def test_overwrite_onto_keys_append_only_repeated_replaces_them(database, load_file, load_text):
+    load_file("duplicate_records_last_wins", load_method="append-only")
+    load_text(
+        {**database.config, "load_method": "overwrite"},
+        '{"type": "SCHEMA", "stream": "dupes", "key_properties": ["id"], "schema": '
+        '{"properties": {"id": {"type": "integer"}, "v": {"type": "string"}}}}\n'
+        '{"type": "RECORD", "stream": "dupes", "record": {"id": 1, "v": "one"}}\n'
+        '{"type": "RECORD", "stream": "dupes", "record": {"id": 1, "v": "one again"}}\n',
+    )
+    rows = database.query(f'SELECT "id", "v" FROM {database.table("dupes")}')
+    assert rows == [(1, "one again")]
