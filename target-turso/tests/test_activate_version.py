@@ -86,9 +86,10 @@ def test_target_postgres_uppercase_stream_name(database, load_peer):
     assert count(database, "Account") == 7
 
 
-def test_soft_delete_rows_and_columns_are_exact(database, load_peer):
+def test_soft_delete_rows_and_columns_are_exact(database, load_peer, caplog):
     load_peer(SOFT)
     load_peer(f"{SOFT}_with_delete")
+    assert "even though `add_record_metadata` is disabled" not in caplog.text  # SDK's warning
     rows = database.query(
         f'SELECT "code", "_sdc_table_version", "_sdc_deleted_at" IS NOT NULL, '
         f"\"_sdc_deleted_at\" GLOB '????-??-??T??:??:??*+00:00' FROM {database.table(SOFT)} "
