@@ -21,17 +21,15 @@ import json
 import os
 import random
 import struct
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import plays  # noqa: E402
-from run import BIN, database  # noqa: E402
+from run import command, database, timed  # noqa: E402
 
 
 def double_lines(n: int, seed: int = 11) -> list[str]:
@@ -63,24 +61,11 @@ def double_lines(n: int, seed: int = 11) -> list[str]:
     return out
 
 
-def load(source: str | None, config: Path, stream: Path, run_dir: Path) -> float:
+def load(source: str | None, url: str, stream: Path, run_dir: Path) -> float:
     """Load `stream` with the version in `source` (None: this one); wall seconds."""
-    env = {**os.environ, "PYTHONPATH": source} if source else dict(os.environ)
-    with stream.open() as stdin:
-        start = time.perf_counter()
-        done = subprocess.run(
-            [BIN / "target-turso", "--config", config],
-            stdin=stdin,
-            capture_output=True,
-            text=True,
-            cwd=run_dir,
-            env=env,
-        )
-        seconds = time.perf_counter() - start
-    if done.returncode:
-        version = source or "this version"
-        raise SystemExit(f"target-turso ({version}) failed:\n{done.stderr[-3000:]}")
-    return seconds
+    env = {**os.environ, "PYTHONPATH": source} if source else None
+    argv = command("target-turso", url, run_dir)
+    return timed(argv, stream, run_dir, f"target-turso ({source or 'this version'})", env)[0]
 
 
 def run_once(
@@ -89,11 +74,9 @@ def run_once(
     """Load `stream` into a fresh database (holding `before`, loaded untimed); seconds."""
     run_dir = Path(tempfile.mkdtemp(dir=work))
     with database(where, run_dir) as url:
-        config = run_dir / "config.json"
-        config.write_text(json.dumps({"database_url": url}))
         if before is not None:
-            load(source, config, before, run_dir)
-        return load(source, config, stream, run_dir)
+            load(source, url, before, run_dir)
+        return load(source, url, stream, run_dir)
 
 
 def main() -> None:

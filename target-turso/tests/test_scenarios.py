@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 import libsql_experimental
+import pytest
 from target_turso.naming import suffixed
 
 BIG_SCHEMA = {
@@ -16,6 +17,13 @@ BIG_SCHEMA = {
     "key_properties": ["id"],
     "schema": {"properties": {"id": {"type": "integer"}, "n": {"type": ["integer", "null"]}}},
 }
+
+
+DUPES_SCHEMA = (
+    '{"type": "SCHEMA", "stream": "dupes", "key_properties": ["id"], "schema": '
+    '{"properties": {"id": {"type": "integer"}, "v": {"type": "string"}}}}\n'
+)
+"""The SCHEMA line of `duplicate_records_last_wins.singer`."""
 
 
 def big_record(key: int, n: int) -> dict:
@@ -207,13 +215,14 @@ def test_append_only_keeps_every_record_and_creates_no_primary_key(database, loa
     ) == [(0,)]
 
 
-def test_overwrite_replaces_the_rows_of_earlier_runs(database, load_file, load_text):
-    load_file("duplicate_records_last_wins")
+@pytest.mark.parametrize("earlier", ["upsert", "append-only"])
+def test_overwrite_replaces_the_rows_of_earlier_runs_even_keys_append_only_repeated(
+    database, load_file, load_text, earlier
+):
+    load_file("duplicate_records_last_wins", load_method=earlier)
     load_text(
         {**database.config, "load_method": "overwrite"},
-        '{"type": "SCHEMA", "stream": "dupes", "key_properties": ["id"], "schema": '
-        '{"properties": {"id": {"type": "integer"}, "v": {"type": "string"}}}}\n'
-        '{"type": "RECORD", "stream": "dupes", "record": {"id": 7, "v": "new"}}\n'
+        DUPES_SCHEMA + '{"type": "RECORD", "stream": "dupes", "record": {"id": 7, "v": "new"}}\n'
         '{"type": "RECORD", "stream": "dupes", "record": {"id": 7, "v": "newer"}}\n',
     )
     rows = database.query(f'SELECT "id", "v" FROM {database.table("dupes")}')
@@ -224,8 +233,7 @@ def test_overwrite_of_a_stream_without_records_empties_its_table(database, load_
     load_file("duplicate_records_last_wins")
     load_text(
         {**database.config, "load_method": "overwrite"},
-        '{"type": "SCHEMA", "stream": "dupes", "key_properties": ["id"], "schema": '
-        '{"properties": {"id": {"type": "integer"}, "v": {"type": "string"}}}}\n',
+        DUPES_SCHEMA,
     )
     assert database.query(f"SELECT count(*) FROM {database.table('dupes')}") == [(0,)]
 
@@ -366,16 +374,3 @@ def test_target_postgres_column_alter_scenario_stores_the_new_integers(
         f'FROM {database.table("Uppercase_stream_name_with_column_alter")} ORDER BY "Id"'
     )
     assert rows == [("1", 1, "integer"), ("2", 2, "integer")]
-
-
-def test_overwrite_onto_keys_append_only_repeated_replaces_them(database, load_file, load_text):
-    load_file("duplicate_records_last_wins", load_method="append-only")
-    load_text(
-        {**database.config, "load_method": "overwrite"},
-        '{"type": "SCHEMA", "stream": "dupes", "key_properties": ["id"], "schema": '
-        '{"properties": {"id": {"type": "integer"}, "v": {"type": "string"}}}}\n'
-        '{"type": "RECORD", "stream": "dupes", "record": {"id": 1, "v": "one"}}\n'
-        '{"type": "RECORD", "stream": "dupes", "record": {"id": 1, "v": "one again"}}\n',
-    )
-    rows = database.query(f'SELECT "id", "v" FROM {database.table("dupes")}')
-    assert rows == [(1, "one again")]
