@@ -14,6 +14,7 @@ import textwrap
 import time
 
 from target_turso.connection import connect
+from target_turso.datetimes import canonical_date_time
 from testkit.meltano import install_project
 from testkit.spotify import SpotifyServer
 
@@ -79,6 +80,11 @@ def played_at(plays: list[dict]) -> list[str]:
     return [play["played_at"] for play in plays]
 
 
+def stored(plays: list[dict]) -> list[str]:
+    """The plays' `played_at` as target-turso stores date-times: canonical UTC text."""
+    return [canonical_date_time(text) for text in played_at(plays)]
+
+
 def test_main_job_keeps_every_play_once_in_turso_across_fresh_runners(
     meltano_project, make_spotify_server, sqld_factory, fresh_runner
 ):
@@ -90,7 +96,7 @@ def test_main_job_keeps_every_play_once_in_turso_across_fresh_runners(
     first = spotify.add_plays(30)
     run = meltano_project.meltano(*MAIN_JOB, env={**env, **fresh_runner()})
     assert run.returncode == 0, str(run)
-    assert sorted(stored_plays(sqld.url, token)) == sorted(played_at(first))
+    assert sorted(stored_plays(sqld.url, token)) == sorted(stored(first))
     assert (
         stored_state(sqld.url, token)["bookmarks"]["recently_played"]["replication_key_value"]
         == (first[-1]["played_at"])
@@ -102,7 +108,7 @@ def test_main_job_keeps_every_play_once_in_turso_across_fresh_runners(
     run = meltano_project.meltano(*MAIN_JOB, env={**env, **fresh_runner()})
     assert run.returncode == 0, str(run)
     assert "No state was found" not in run.output
-    assert sorted(stored_plays(sqld.url, token)) == sorted(played_at([*first, *second, late]))
+    assert sorted(stored_plays(sqld.url, token)) == sorted(stored([*first, *second, late]))
     assert not has_gap_rows(sqld.url, token)
 
     # More than 50 plays before the next run: 10 are beyond Spotify's window.
@@ -111,14 +117,14 @@ def test_main_job_keeps_every_play_once_in_turso_across_fresh_runners(
     assert run.returncode == 0, str(run)
     reachable = third[10:]
     assert sorted(stored_plays(sqld.url, token)) == sorted(
-        played_at([*first, *second, late, *reachable])
+        stored([*first, *second, late, *reachable])
     )
     gaps = query(
         sqld.url,
         'SELECT "bookmark", "oldest_returned_played_at" FROM "listening_gaps"',
         token,
     )
-    assert gaps == [(second[-1]["played_at"], reachable[0]["played_at"])]
+    assert gaps == [(stored([second[-1]])[0], stored([reachable[0]])[0])]
     assert "listening_gaps" in run.output  # the warning tells the user how to backfill
     assert (
         stored_state(sqld.url, token)["bookmarks"]["recently_played"]["replication_key_value"]
@@ -140,7 +146,7 @@ def test_main_job_writes_the_local_file_default_with_no_turso_settings(
         second = spotify_server.add_plays(5)
         run = meltano_project.meltano(*MAIN_JOB, env={**tap_env(spotify_server), **runner})
         assert run.returncode == 0, str(run)
-        assert sorted(stored_plays(str(database))) == sorted(played_at([*first, *second]))
+        assert sorted(stored_plays(str(database))) == sorted(stored([*first, *second]))
     finally:
         database.unlink(missing_ok=True)
 
@@ -161,7 +167,7 @@ def test_a_second_fresh_project_copy_continues_from_the_turso_bookmark(
     assert run.returncode == 0, str(run)
     assert "No state was found" not in run.output
     assert len(spotify.api_requests()) - requests_before == 1  # one Spotify call per run
-    assert sorted(stored_plays(sqld.url)) == sorted(played_at([*first, *second]))
+    assert sorted(stored_plays(sqld.url)) == sorted(stored([*first, *second]))
     assert (
         stored_state(sqld.url)["bookmarks"]["recently_played"]["replication_key_value"]
         == (second[-1]["played_at"])
@@ -229,7 +235,7 @@ def test_a_revoked_refresh_token_fails_the_run_and_touches_nothing(
     assert "Spotify rejected the refresh_token setting" in failing.output
     assert "meltano invoke tap-spotify-recent:auth" in failing.output
     assert "Traceback" not in failing.output
-    assert sorted(stored_plays(sqld.url)) == sorted(played_at(first))
+    assert sorted(stored_plays(sqld.url)) == sorted(stored(first))
     # The tap echoes the state it was given before failing; the bookmark must not move.
     assert stored_state(sqld.url)["bookmarks"]["recently_played"] == bookmark_before
     for secret in spotify_server.secrets():

@@ -88,24 +88,26 @@ def rows_in(loader: str, url: str) -> int:
     return libsql_experimental.connect(url).execute(sql).fetchone()[0]
 
 
+def timed(
+    argv: list, stream: Path, cwd: Path, name: str, env: dict[str, str] | None = None
+) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """Run `argv` with the stream on stdin; (wall seconds, the finished process)."""
+    with stream.open() as stdin:
+        start = time.perf_counter()
+        done = subprocess.run(argv, stdin=stdin, capture_output=True, text=True, cwd=cwd, env=env)
+        seconds = time.perf_counter() - start
+    if done.returncode:
+        raise SystemExit(f"{name} failed:\n{done.stderr[-3000:]}")
+    return seconds, done
+
+
 def run_once(loader: str, where: str, n: int, stream: Path, work: Path) -> tuple[float, str]:
     """Load the stream once into a fresh database; return (wall seconds, notes)."""
     run_dir = Path(tempfile.mkdtemp(dir=work))
     with database(where, run_dir) as url:
         if loader == "target-duckdb":
             url = str(run_dir / "bench.duckdb")
-        with stream.open() as stdin:
-            start = time.perf_counter()
-            done = subprocess.run(
-                command(loader, url, run_dir),
-                stdin=stdin,
-                capture_output=True,
-                text=True,
-                cwd=run_dir,
-            )
-            seconds = time.perf_counter() - start
-        if done.returncode:
-            raise SystemExit(f"{loader} failed:\n{done.stderr[-3000:]}")
+        seconds, done = timed(command(loader, url, run_dir), stream, run_dir, loader)
         if (rows := rows_in(loader, url)) != n:
             raise SystemExit(f"{loader} on {where} left {rows} rows, expected {n}")
     note = ""

@@ -93,8 +93,32 @@ def add_columns(db: t.Any, table: str, columns: dict[str, str]) -> None:
         db.execute(f"ALTER TABLE {quote(table)} ADD COLUMN {quote(name)} {declared}".rstrip())
 
 
+class RepeatedKeyError(DatabaseWriteError):
+    """A merge key cannot get its UNIQUE index: rows of the table repeat key values."""
+
+
 def ensure_unique(db: t.Any, table: str, key: t.Sequence[str]) -> None:
-    """Add a UNIQUE index on `key` so an existing table accepts `ON CONFLICT (key)`."""
+    """Add a UNIQUE index on `key` so an existing table accepts `ON CONFLICT (key)`.
+
+    Raises:
+        RepeatedKeyError: rows already repeat key values (left by `append-only`).
+    """
+    listed = ", ".join(quote(name) for name in key)
+    not_null = " AND ".join(f"{quote(name)} IS NOT NULL" for name in key)
+    (repeated,) = db.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {quote(table)} WHERE {not_null} "
+        f"GROUP BY {listed} HAVING count(*) > 1)"
+    ).fetchone()
+    if repeated:
+        values = "key value" if repeated == 1 else "key values"
+        msg = (
+            f"Table {table!r} holds {repeated} {values} ({', '.join(key)}) in more than one "
+            "row (left by load_method `append-only`), so `upsert` cannot build the "
+            "UNIQUE index it merges on. Keep one row per key, e.g. DELETE FROM "
+            f"{quote(table)} WHERE rowid NOT IN (SELECT max(rowid) FROM {quote(table)} "
+            f"GROUP BY {listed}), or load this stream with `append-only`."
+        )
+        raise RepeatedKeyError(msg)
     digest = hashlib.sha256("\x00".join([table, *key]).encode()).hexdigest()[:8]
     db.execute(
         f"CREATE UNIQUE INDEX IF NOT EXISTS {quote(f'{table}__key_{digest}')} "
@@ -137,6 +161,31 @@ def widen_columns(db: t.Any, table: str, names: t.Collection[str]) -> None:
         db.execute(sql)
     for _, sql in views:
         db.execute(sql)
+
+
+def retire_older_versions(
+    db: t.Any,
+    table: str,
+    version_column: str,
+    version: int,
+    mark_deleted: tuple[str, str] | None,
+) -> int:
+    """Retire rows of table versions before `version` (or none); return how many.
+
+    `mark_deleted` is (column, timestamp): rows not yet marked get the timestamp;
+    without it the rows are deleted.
+    """
+    column = quote(version_column)
+    older = f"({column} IS NULL OR {column} < CAST(? AS INTEGER))"
+    if mark_deleted is None:
+        db.execute(f"DELETE FROM {quote(table)} WHERE {older}", (str(version),))
+    else:
+        deleted_at, now = quote(mark_deleted[0]), mark_deleted[1]
+        db.execute(
+            f"UPDATE {quote(table)} SET {deleted_at} = ? WHERE {older} AND {deleted_at} IS NULL",
+            (now, str(version)),
+        )
+    return db.execute("SELECT changes()").fetchone()[0]
 
 
 @dataclass
@@ -205,6 +254,11 @@ class TursoConnector:
         """Statements sent (each is one HTTP round trip to a remote server)."""
 
     @property
+    def over_http(self) -> bool:
+        """Whether the database is a server (sqld, Turso) rather than a local file."""
+        return conn_mod.is_remote(self.database_url)
+
+    @property
     def where(self) -> str:
         """The database, fit for messages."""
         return conn_mod.redact_url(self.database_url)
@@ -258,6 +312,9 @@ class TursoConnector:
                 result = work(db)
                 db.commit()
                 self.round_trips += 1
+            except DatabaseWriteError:
+                self._rollback()
+                raise
             except conn_mod.DatabaseConnectionError as error:
                 if not error.transient or attempt == self.max_attempts:
                     raise

@@ -5,11 +5,13 @@ from __future__ import annotations
 import decimal
 import json
 import logging
+import math
 import sys
 import typing as t
 from collections import Counter
 
 import msgspec
+from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.io_base import SingerReader
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.singerlib.json import deserialize_json
@@ -70,6 +72,48 @@ def valid_text(value: t.Any) -> t.Any:
     return value
 
 
+def non_finite_numbers(record: dict, *, to_null: bool) -> list[tuple[str, str]]:
+    """Find NaN and +-Infinity (which JSON lacks) in a record: (property path, text) pairs.
+
+    With `to_null`, each one is replaced by None (null) in place.
+    """
+    found: list[tuple[str, str]] = []
+
+    def visit(value: t.Any, path: str) -> t.Any:
+        if isinstance(value, (float, decimal.Decimal)) and not math.isfinite(value):
+            text = "NaN" if value != value else "-Infinity" if value < 0 else "Infinity"
+            found.append((path, text))
+            return None if to_null else value
+        if isinstance(value, dict):
+            for key, item in value.items():
+                value[key] = visit(item, f"{path}.{key}" if path else key)
+        elif isinstance(value, list):
+            value[:] = [visit(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        return value
+
+    visit(record, "")
+    return found
+
+
+def refuse_non_finite(record: dict, stream: str, *, to_null: bool) -> list[str]:
+    """Refuse a record holding NaN/Infinity, or with `to_null` store them as NULL.
+
+    Returns the property paths set to null.
+
+    Raises:
+        InvalidRecord: naming the first such property, unless `to_null`.
+    """
+    found = non_finite_numbers(record, to_null=to_null)
+    if found and not to_null:
+        path, text = found[0]
+        msg = (
+            f"{path}: {text} is not a JSON number (stream {stream!r}); have the tap send "
+            "null, or set `validate_records` to false to store NULL"
+        )
+        raise InvalidRecord(msg, record)
+    return [path for path, _ in found]
+
+
 def check_message(message: t.Any) -> None:
     """Raise InvalidInputLine unless `message` is a Singer message with the fields it needs.
 
@@ -110,6 +154,13 @@ class NumberedSingerReader(SingerReader):
     The exception keeps its type (callers and the SDK's tests rely on it); its
     message is prefixed with `Line N: `. Blank lines are skipped.
     """
+
+    non_finite_as_null = False
+    """Store NaN/Infinity in records as NULL (with a warning) instead of refusing them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._warned_non_finite: set[tuple[str, str]] = set()
 
     def process_lines(
         self,
@@ -153,11 +204,19 @@ class NumberedSingerReader(SingerReader):
             return _DECODER.decode(line)
         except msgspec.DecodeError:
             pass
+        constants: list[str] = []
+
+        def constant(name: str) -> decimal.Decimal:
+            constants.append(name)
+            return decimal.Decimal(name)
+
         try:
-            message = deserialize_json(line)
+            message = deserialize_json(line, parse_constant=constant)
         except json.JSONDecodeError as error:
             msg = f"invalid JSON ({error.msg} at column {error.colno}): {_snippet(line)}"
             raise InvalidInputLine(msg) from None
+        if constants and isinstance(message, dict) and isinstance(message.get("record"), dict):
+            self._non_finite(message)
         cleaned = valid_text(message)
         if cleaned != message:
             _LOGGER.warning(
@@ -166,6 +225,20 @@ class NumberedSingerReader(SingerReader):
                 getattr(self, "_line_number", "?"),
             )
         return cleaned
+
+    def _non_finite(self, message: dict) -> None:
+        stream = str(message.get("stream"))
+        nulled = refuse_non_finite(message["record"], stream, to_null=self.non_finite_as_null)
+        for path in nulled:
+            if (stream, path) not in self._warned_non_finite:
+                self._warned_non_finite.add((stream, path))
+                _LOGGER.warning(
+                    "Line %s: %s of stream %r is NaN or Infinity, which JSON lacks: stored "
+                    "as NULL (`validate_records` is off; warned once per property).",
+                    getattr(self, "_line_number", "?"),
+                    path,
+                    stream,
+                )
 
     def _process_unknown_message(self, message_dict: dict) -> None:
         msg = (

@@ -2,36 +2,37 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import typing as t
 from functools import cached_property
 
 import jsonschema_rs
 from singer_sdk.exceptions import InvalidRecord, MissingKeyPropertiesError
+from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator, JSONSchemaValidator
 
 from target_turso import connector as sql
-from target_turso.naming import map_columns
-from target_turso.sqltypes import (
-    LATE_CONVERTERS,
-    TEXT,
-    UNTYPED,
-    UNTYPED_PLACEHOLDER,
+from target_turso import migrate
+from target_turso.datetimes import (
+    CANONICAL,
     InvalidDateTimeError,
-    Overflow,
-    affinity,
-    column_type,
+    canonical_date_time,
     date_time_format,
     date_time_text,
-    keep_number,
-    scalar,
-    to_untyped,
 )
+from target_turso.naming import map_columns
+from target_turso.reader import refuse_non_finite
+from target_turso.sqltypes import UNTYPED, Overflow, binding, column_type, keeps
 
 if t.TYPE_CHECKING:
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding
+
     from target_turso.target import TargetTurso
 
 APPEND_ONLY, UPSERT, OVERWRITE = "append-only", "upsert", "overwrite"
+TABLE_VERSION, DELETED_AT = "_sdc_table_version", "_sdc_deleted_at"
 
 
 class RustJSONSchemaValidator(BaseJSONSchemaValidator):
@@ -55,22 +56,43 @@ class RustJSONSchemaValidator(BaseJSONSchemaValidator):
         raise InvalidRecord(f"{where}: {error.message}", record)
 
 
+@dataclasses.dataclass
+class _Prepared:
+    """What preparing a stream's table found and changed."""
+
+    mapping: dict[str, str]
+    shape: sql.TableShape = dataclasses.field(default_factory=sql.TableShape)
+    retyped: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Column -> its former declared type, for columns redeclared without affinity."""
+    rewrite: migrate.DateTimeRewrite = dataclasses.field(default_factory=migrate.DateTimeRewrite)
+
+
 class TursoSink(BatchSink):
     """Loads one stream into the table `<table_prefix><stream name>`."""
 
-    def __init__(self, target: TargetTurso, *args: t.Any, **kwargs: t.Any) -> None:
+    def __init__(
+        self,
+        target: TargetTurso,
+        stream_name: str,
+        schema: dict,
+        key_properties: t.Sequence[str] | None,
+    ) -> None:
         self._target = target
-        super().__init__(target, *args, **kwargs)
-        properties = self.schema.get("properties") or {}
-        self._date_times = [
-            (name, fmt) for name, prop in properties.items() if (fmt := date_time_format(prop))
-        ]
-        self._known = frozenset(properties)
+        self._versioned = stream_name in target.versioned_streams
+        super().__init__(target, stream_name, schema, key_properties)
+        self._read_schema()
         self._warned_unknown: set[str] = set()
         self._warned_date_times: set[str] = set()
         self._to_widen: set[str] = set()
         self._rows: list[list[t.Any]] = []
         self._rows_by_key: dict[tuple, list[t.Any]] = {}
+
+    def _read_schema(self) -> None:
+        properties = self.schema.get("properties") or {}
+        self._date_times = [
+            (name, fmt) for name, prop in properties.items() if (fmt := date_time_format(prop))
+        ]
+        self._known = frozenset(properties)
 
     # Names and modes
 
@@ -96,9 +118,13 @@ class TursoSink(BatchSink):
 
     # Per-record properties the SDK reads for every record: computed once.
 
-    @cached_property
+    @property
     def include_sdc_metadata_properties(self) -> bool:
-        """The `add_record_metadata` setting."""
+        """Whether records get `_sdc_*` properties: all (`add_record_metadata`), or versions."""
+        return self._add_record_metadata or self._versioned
+
+    @cached_property
+    def _add_record_metadata(self) -> bool:
         return bool(self.config.get("add_record_metadata", False))
 
     @property
@@ -109,6 +135,78 @@ class TursoSink(BatchSink):
     @cached_property
     def _max_rows(self) -> int:
         return self.max_size
+
+    # ACTIVATE_VERSION (as MeltanoLabs' target-postgres)
+
+    @property
+    def process_activate_version_messages(self) -> bool:
+        """The `activate_version` setting."""
+        return self._target.activates_versions
+
+    @cached_property
+    def hard_delete(self) -> bool:
+        """The `hard_delete` setting: delete rows of older versions instead of marking them."""
+        return bool(self.config.get("hard_delete", False))
+
+    def _add_sdc_metadata_to_schema(self) -> None:
+        """All `_sdc_*` properties with `add_record_metadata`, else those versions need."""
+        if self._add_record_metadata:
+            super()._add_sdc_metadata_to_schema()
+            return
+        self.schema["properties"][TABLE_VERSION] = {"type": ["null", "integer"]}
+        if not self.hard_delete:
+            self.schema["properties"][DELETED_AT] = {
+                "type": ["null", "string"],
+                "format": "date-time",
+            }
+
+    def _add_sdc_metadata_to_record(self, record: dict, message: dict, context: dict) -> None:
+        if self._add_record_metadata:
+            super()._add_sdc_metadata_to_record(record, message, context)
+            return
+        record[TABLE_VERSION] = message.get("version")
+        if not self.hard_delete:
+            record[DELETED_AT] = record.get(DELETED_AT)
+
+    def start_versions(self) -> None:
+        """The stream sends versions: write the records so far, then add the columns."""
+        if self._versioned:
+            return
+        self._target.drain_one(self)
+        self._versioned = True
+        if not self._add_record_metadata:
+            self._add_sdc_metadata_to_schema()
+            self._read_schema()
+            self._validator = self.get_validator()
+            self.setup()
+
+    def activate_version(self, new_version: int) -> None:
+        """Mark deleted (or delete) the rows of versions older than `new_version`.
+
+        Records before the message are written first. Rows without a version (from
+        before the stream sent versions, or added by hand) count as older.
+        """
+        self._target.drain_one(self)
+        if not self._insert.columns:
+            return
+        now = canonical_date_time(datetime.datetime.now(datetime.timezone.utc).isoformat())
+        mark = None if self.hard_delete else (self._mapping[DELETED_AT], now)
+
+        def work(db: t.Any) -> int:
+            return sql.retire_older_versions(
+                db, self.table_name, self._mapping[TABLE_VERSION], new_version, mark
+            )
+
+        changed = self.connector.transaction(
+            work, f"version {new_version} of table {self.table_name!r}"
+        )
+        self.logger.info(
+            "Activated version %d of table %r: %d rows of older versions %s.",
+            new_version,
+            self.table_name,
+            changed,
+            "deleted" if self.hard_delete else "marked deleted (_sdc_deleted_at)",
+        )
 
     # Validation and parsing (run per record, so errors can name the input line)
 
@@ -122,7 +220,7 @@ class TursoSink(BatchSink):
             return JSONSchemaValidator(self.schema)  # raises the SDK's InvalidJSONSchema
 
     def _validate_and_parse(self, record: dict) -> dict:
-        """Validate, then normalise date-times to ISO 8601 text SQLite reads.
+        """Validate, then normalise dates and times to their canonical text (datetimes.py).
 
         Replaces the SDK's version, which logs a traceback per invalid record and
         parses every date-time into a `datetime` only for us to format it again.
@@ -139,12 +237,24 @@ class TursoSink(BatchSink):
             self._warn_unknown(record)
         for name, fmt in self._date_times:
             value = record.get(name)
-            if type(value) is str:
-                try:
-                    record[name] = date_time_text(value, fmt)
-                except InvalidDateTimeError as error:
-                    self._bad_date_time(record, name, error)
+            if value is None:
+                continue
+            try:
+                record[name] = (
+                    CANONICAL[fmt](value) if type(value) is str else date_time_text(value, fmt)
+                )
+            except InvalidDateTimeError as error:
+                self._bad_date_time(record, name, error)
         return record
+
+    def _singer_validate_message(self, record: dict) -> None:
+        """The SDK's key check, in one line naming the missing key properties."""
+        if missing := [key for key in self._key_properties if key not in record]:
+            msg = (
+                f"Record is missing one or more key_properties: {', '.join(missing)} "
+                f"(stream {self.stream_name!r})"
+            )
+            raise MissingKeyPropertiesError(msg)
 
     def _warn_unknown(self, record: dict) -> None:
         for name in record.keys() - self._known - self._warned_unknown:
@@ -183,54 +293,108 @@ class TursoSink(BatchSink):
         )
 
     def setup(self) -> None:
-        """Create the table or add the new properties' columns, in one transaction."""
+        """Prepare the table in one transaction: create it, or evolve it for this schema.
+
+        An existing table gets a column per new property; a column whose type would
+        convert the values the schema now allows is redeclared without affinity;
+        date-times earlier versions stored are rewritten to the canonical form
+        (migrate.py). A merge key gets its UNIQUE index with the first batch (after an
+        `overwrite` emptied the table, so rows `append-only` left cannot block it).
+        """
         properties: dict = self.schema.get("properties") or {}
         names = list(properties) + [k for k in self.key_properties if k not in properties]
+        date_times = [name for name, fmt in self._date_times if fmt == "date-time"]
 
-        def prepare(db: t.Any) -> tuple[sql.TableShape, dict[str, str]]:
+        def prepare(db: t.Any) -> _Prepared:
             shape = sql.read_shape(db, self.table_name)
             mapping = map_columns(names, shape.columns)
             wanted = {mapping[name]: column_type(properties.get(name, {})) for name in names}
             key = [mapping[name] for name in self.key_properties]
+            prepared = _Prepared(mapping=mapping)
             if not shape.exists and wanted:
                 primary_key = key if self.load_method != APPEND_ONLY else []
                 sql.create_table(db, self.table_name, wanted, primary_key)
             elif shape.exists:
                 new = {c: d for c, d in wanted.items() if c not in shape.columns}
                 sql.add_columns(db, self.table_name, new)
-            shape = sql.read_shape(db, self.table_name)
-            if self.merges and shape.exists and not shape.has_unique(key):
-                sql.ensure_unique(db, self.table_name, key)
-            return shape, mapping
+                prepared.retyped = {
+                    mapping[name]: shape.columns[mapping[name]]
+                    for name in names
+                    if mapping[name] in shape.columns
+                    and not keeps(shape.columns[mapping[name]], properties.get(name, {}))
+                }
+                sql.widen_columns(db, self.table_name, prepared.retyped)
+                stored = [mapping[name] for name in date_times if mapping[name] in shape.columns]
+                prepared.rewrite = migrate.canonical_date_times(
+                    db, self.table_name, stored, [shape.primary_key, *shape.unique_keys]
+                )
+            prepared.shape = sql.read_shape(db, self.table_name)
+            return prepared
 
-        self._shape, self._mapping = self.connector.transaction(
-            prepare, f"the table {self.table_name!r}"
-        )
+        prepared = self.connector.transaction(prepare, f"the table {self.table_name!r}")
+        self._shape, self._mapping = prepared.shape, prepared.mapping
+        key = [self._mapping[name] for name in self.key_properties]
+        self._unique_pending = self.merges and not self._shape.has_unique(key)
+        self._report_changes(prepared)
         self._warn_if_rekeyed()
         self._plan_insert()
+
+    def _report_changes(self, prepared: _Prepared) -> None:
+        """Log what preparing the table changed (after the transaction: once, not per try)."""
+        for column, declared in prepared.retyped.items():
+            self.logger.info(
+                "Column %r of table %r is %s, which would convert values stream %r now "
+                "sends; redeclared without type affinity so they are stored as sent.",
+                column,
+                self.table_name,
+                declared,
+                self.stream_name,
+            )
+        rewrite = prepared.rewrite
+        if rewrite.rewritten:
+            log = self.logger.warning if rewrite.merged else self.logger.info
+            log(
+                "Table %r: %d stored date-time texts not in the canonical form (earlier "
+                "versions kept them as sent) rewritten to UTC (+00:00); %d rows that held an "
+                "instant under another spelling merged into the row of the same key (the "
+                "newest kept).",
+                self.table_name,
+                rewrite.rewritten,
+                rewrite.merged,
+            )
+        for column, count in rewrite.unreadable.items():
+            self.logger.warning(
+                "Table %r column %r: %d stored texts are no date-time SQLite can read; "
+                "left as they are.",
+                self.table_name,
+                column,
+                count,
+            )
 
     def _plan_insert(self) -> None:
         """Fix the column list, placeholders and value converters from the table shape.
 
-        Values are converted in two steps. Early (per record): text and JSON
-        text, so a batch holds compact rows rather than parsed records. Late (per
-        batch): numbers, whose conversion depends on the column's affinity and
-        may ask to widen the column (`Overflow`); they are kept as parsed until then.
+        Values are converted in two steps (see `sqltypes.Binding`): early, per
+        record, to text and JSON text; late, per batch, numbers, which may ask to
+        widen their column (`Overflow`). Over HTTP doubles are bound as exact text.
         """
         self._early: list[tuple[str, t.Callable[[t.Any], t.Any]]] = []
         self._late: list[t.Callable[[t.Any], t.Any] | None] = []
+        self._spread: list[bool] = []
         columns, placeholders = [], []
+        over_http = self.connector.over_http
         for name, column in self._mapping.items():
-            kind = affinity(self._shape.columns.get(column, UNTYPED))
+            bound = binding(self._shape.columns.get(column, UNTYPED), over_http=over_http)
             columns.append(column)
-            placeholders.append(UNTYPED_PLACEHOLDER if kind == UNTYPED else "?")
-            self._early.append((name, scalar if kind == TEXT else keep_number))
-            self._late.append(to_untyped if kind == UNTYPED else LATE_CONVERTERS.get(kind))
+            placeholders.append(bound.placeholder)
+            self._early.append((name, bound.early))
+            self._late.append(bound.late)
+            self._spread.append(bound.spread)
         self._key_index = [list(self._mapping).index(key) for key in self.key_properties]
         key = [self._mapping[name] for name in self.key_properties] if self.merges else None
         self._insert = sql.InsertPlan(self.table_name, columns, placeholders, key)
 
-    # Batch
+    # Records
 
     def process_record(self, record: dict, context: dict) -> None:
         """Queue the record as a row; a later record with the same key replaces it.
@@ -269,19 +433,20 @@ class TursoSink(BatchSink):
 
     def _late_row(self, row: list[t.Any]) -> list[t.Any]:
         out: list[t.Any] = []
-        for value, convert in zip(row, self._late, strict=True):
+        for value, convert, spread in zip(row, self._late, self._spread, strict=True):
             if convert is None:
                 out.append(value)
-            elif convert is to_untyped:
-                out.extend(to_untyped(value))
+            elif spread:
+                out.extend(convert(value))
             else:
                 out.append(convert(value))
         return out
 
     def _mark_overflowing(self, rows: list[list[t.Any]]) -> None:
         columns = self._insert.columns
-        for index, (convert, column) in enumerate(zip(self._late, columns, strict=True)):
-            if convert is None or convert is to_untyped:
+        late = zip(self._late, self._spread, columns, strict=True)
+        for index, (convert, spread, column) in enumerate(late):
+            if convert is None or spread:
                 continue
             for row in rows:
                 try:
@@ -298,10 +463,66 @@ class TursoSink(BatchSink):
                     break
         self._plan_insert()
 
+    # BATCH messages
+
+    def process_batch_files(self, encoding: BaseBatchFileEncoding, files: t.Sequence[str]) -> None:
+        """Load a BATCH message's files; an error names the file (and the record in it)."""
+        for path in files:
+            try:
+                super().process_batch_files(encoding, [path])
+            except (InvalidRecord, MissingKeyPropertiesError) as error:
+                error.args = (f"batch file {path!r}, {error.args[0]}", *error.args[1:])
+                raise
+            except OSError as error:
+                msg = f"batch file {path!r} cannot be read ({error.strerror or error})"
+                raise InvalidInputLine(msg) from None
+
+    def _take_batch_records(self, records: list[dict]) -> None:
+        """Take each record of a BATCH file exactly as the record of a RECORD message.
+
+        The same steps as the SDK's RECORD path (metadata, validation, date-time
+        normalisation, key check, batching), so no record skips them.
+        """
+        for number, record in enumerate(records, start=1):
+            try:
+                nulled = refuse_non_finite(
+                    record, self.stream_name, to_null=not self.validate_schema
+                )
+                context = self._get_context(record)
+                if self.include_sdc_metadata_properties:
+                    self._add_sdc_metadata_to_record(record, {}, context)
+                else:
+                    self._remove_sdc_metadata_from_record(record)
+                parsed = self.preprocess_record(self._validate_and_parse(record), context)
+                self._singer_validate_message(parsed)
+                self.tally_record_read()
+                self.process_record(parsed, context)
+            except (InvalidRecord, MissingKeyPropertiesError) as error:
+                error.args = (f"record {number}: {error.args[0]}", *error.args[1:])
+                raise
+            if nulled:
+                self.logger.warning(
+                    "Record %d of a batch file: %s of stream %r is NaN or Infinity, which "
+                    "JSON lacks: stored as NULL (`validate_records` is off).",
+                    number,
+                    ", ".join(nulled),
+                    self.stream_name,
+                )
+            self._after_process_record(context)
+            if self.is_full:
+                self._target.drain_one(self)
+
+    # Batch
+
     def process_batch(self, context: dict) -> None:
-        """Write the batch in one transaction: overwrite, widen, multi-row upsert."""
-        for record in context.get("records") or []:  # from BATCH message files
-            self.process_record(record, context)
+        """Write the batch in one transaction: overwrite, widen, multi-row upsert.
+
+        A context with `records` is a BATCH message's file (the SDK's
+        `process_batch_files`): its records join the batch as RECORD messages would.
+        """
+        if "records" in context:
+            self._take_batch_records(context["records"])
+            return
         rows = self._take_rows()
         self.tally_duplicate_merged(max(0, self._batch_records_read - len(rows)))
         if not self._insert.columns:
@@ -320,6 +541,8 @@ class TursoSink(BatchSink):
                 self.connector.execute(db, f"DELETE FROM {sql.quote(self.table_name)}")
             if self._to_widen:
                 sql.widen_columns(db, self.table_name, self._to_widen)
+            if self._unique_pending:
+                sql.ensure_unique(db, self.table_name, self._insert.conflict_key or [])
             for statement, parameters in self._insert.statements(rows):
                 self.connector.execute(db, statement, parameters)
 
@@ -327,6 +550,7 @@ class TursoSink(BatchSink):
         self.connector.transaction(write, f"{len(rows)} rows to table {self.table_name!r}")
         self._target.stats.add_batch(len(rows), self.connector.round_trips - sent)
         self._to_widen.clear()
+        self._unique_pending = False
         if overwrite:
             self._target.overwritten.add(self.table_name)
 

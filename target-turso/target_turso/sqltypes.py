@@ -11,9 +11,9 @@ to it when the first such value arrives (see `connector.widen_columns`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import decimal
-import re
 import typing as t
 
 import orjson
@@ -45,23 +45,9 @@ def affinity(declared_type: str) -> str:
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
-DATE_TIME_FORMATS = frozenset({"date-time", "date", "time"})
-
-# The ISO 8601 shapes SQLite's date and time functions read (see "Time Values"
-# in its docs); other ISO 8601 spellings are normalised through `datetime`.
-_SQLITE_DATE_TIME = re.compile(
-    r"\d{4}-\d\d-\d\d"
-    r"(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:[zZ]|[+-]\d\d:\d\d)?)?"
-    r"|\d\d:\d\d(?::\d\d(?:\.\d+)?)?"
-)
-
 
 class Overflow(Exception):  # noqa: N818 - a signal, not an error shown to users
     """A value this column's affinity cannot keep exactly: widen the column."""
-
-
-class InvalidDateTimeError(ValueError):
-    """A date-time property holds text that is not an ISO 8601 date or time."""
 
 
 def json_types(property_schema: dict[str, t.Any]) -> set[str]:
@@ -78,18 +64,6 @@ def json_types(property_schema: dict[str, t.Any]) -> set[str]:
                 found |= json_types(option)
     found.discard("null")
     return found
-
-
-def date_time_format(property_schema: dict[str, t.Any]) -> str | None:
-    """Return "date-time", "date" or "time" if the property is such a string."""
-    fmt = property_schema.get("format")
-    if fmt in DATE_TIME_FORMATS:
-        return fmt
-    for key in ("anyOf", "oneOf"):
-        for option in property_schema.get(key) or []:
-            if isinstance(option, dict) and (found := date_time_format(option)):
-                return found
-    return None
 
 
 def column_type(property_schema: dict[str, t.Any]) -> str:
@@ -109,6 +83,29 @@ def column_type(property_schema: dict[str, t.Any]) -> str:
     if types == {"string"} or (types and types <= {"object", "array"}):
         return TEXT
     return UNTYPED
+
+
+_KEPT_BY_AFFINITY = {
+    INTEGER: frozenset({"integer", "number", "boolean"}),
+    NUMERIC: frozenset({"integer", "number", "boolean"}),
+    REAL: frozenset({"integer", "number", "boolean"}),
+    TEXT: frozenset({"string", "object", "array"}),
+}
+
+
+def keeps(declared_type: str, property_schema: dict[str, t.Any]) -> bool:
+    """Tell whether a column of `declared_type` stores the property's values as sent.
+
+    SQLite converts what a column's affinity can: text that looks like a number
+    in a numeric column (`"02134"` becomes 2134, `"1e3"` 1000), numbers in a
+    TEXT column (`0.30000000000000004` becomes `'0.3'`). Numbers too big or
+    too precise for a numeric column are handled per value (see `Overflow`).
+    """
+    kind = affinity(declared_type)
+    if kind == UNTYPED:
+        return True
+    types = json_types(property_schema)
+    return bool(types) and types <= _KEPT_BY_AFFINITY[kind]
 
 
 def dump_json(value: t.Any) -> str:
@@ -143,31 +140,6 @@ def exact_float(value: decimal.Decimal) -> float | None:
     if number != number or number in (float("inf"), float("-inf")):  # NaN/inf
         return None
     return number if decimal.Decimal(repr(number)) == value else None
-
-
-def date_time_text(value: t.Any, fmt: str) -> t.Any:
-    """Return a date/time as ISO 8601 text SQLite's date functions read.
-
-    Text already in a shape SQLite reads is kept verbatim (so keys compare equal
-    across runs); other ISO 8601 spellings (e.g. `+0000` offsets) are normalised.
-
-    Raises:
-        InvalidDateTimeError: the text is no ISO 8601 date/time.
-    """
-    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
-        return value.isoformat()
-    if not isinstance(value, str) or _SQLITE_DATE_TIME.fullmatch(value):
-        return value
-    parse = {
-        "date-time": datetime.datetime.fromisoformat,
-        "date": datetime.date.fromisoformat,
-        "time": datetime.time.fromisoformat,
-    }[fmt]
-    try:
-        return parse(value.replace("Z", "+00:00").replace("z", "+00:00")).isoformat()
-    except ValueError:
-        msg = f"{value!r} is not an ISO 8601 {fmt}"
-        raise InvalidDateTimeError(msg) from None
 
 
 def scalar(value: t.Any) -> t.Any:
@@ -252,18 +224,88 @@ def to_untyped(value: t.Any) -> tuple[t.Any, t.Any]:
     return scalar(value), None
 
 
-UNTYPED_PLACEHOLDER = "coalesce(?, CAST(? AS INTEGER))"
-
-
 def keep_number(value: t.Any) -> t.Any:
     """Early step for numeric and untyped columns: JSON text for objects, else as parsed."""
     kind = type(value)
     return dump_json(value) if kind is dict or kind is list else value
 
 
-LATE_CONVERTERS: dict[str, t.Callable[[t.Any], t.Any]] = {
-    INTEGER: to_numeric,
-    NUMERIC: to_numeric,
-    REAL: to_real,
+def to_text(value: t.Any) -> t.Any:
+    """Parameter for a TEXT column: a number kept as invalid input is its exact text.
+
+    Bound as a double, SQLite would write it with 15 digits (`0.30000000000000004`
+    as `'0.3'`).
+    """
+    kind = type(value)
+    if kind is decimal.Decimal or kind is float:
+        return str(value) if kind is decimal.Decimal else repr(value)
+    return scalar(value)
+
+
+def double_text(number: float) -> str:
+    """A double as text SQLite converts back to the same double (17 significant digits).
+
+    Over HTTP, sqld parses about one double parameter in ten an ulp off; SQLite's
+    own text-to-REAL conversion (a column's affinity, or CAST) is exact given 17
+    digits, whereas the shortest repr can land on a rounding boundary it misses
+    (27 of 100,000 random doubles; 0 with 17 digits).
+    """
+    return format(number, ".16e")
+
+
+def _doubles_as_text(convert: t.Callable[[t.Any], t.Any]) -> t.Callable[[t.Any], t.Any]:
+    def convert_exactly(value: t.Any) -> t.Any:
+        parameter = convert(value)
+        return double_text(parameter) if type(parameter) is float else parameter
+
+    return convert_exactly
+
+
+def to_untyped_over_http(value: t.Any) -> tuple[t.Any, t.Any, t.Any]:
+    """`to_untyped` plus a third slot, `CAST(? AS REAL)`, for doubles as exact text."""
+    first, second = to_untyped(value)
+    if type(first) is float:
+        return None, None, double_text(first)
+    return first, second, None
+
+
+@dataclasses.dataclass(frozen=True)
+class Binding:
+    """How the values of one column become statement parameters.
+
+    `early` runs per record (so a batch holds compact rows); `late` runs per batch
+    (numbers, whose conversion may ask to widen the column with `Overflow`) and
+    returns one parameter, or a tuple of `len(placeholder's ?)` when `spread`.
+    """
+
+    placeholder: str
+    early: t.Callable[[t.Any], t.Any]
+    late: t.Callable[[t.Any], t.Any] | None = None
+    spread: bool = False
+
+
+_LOCAL = {
+    UNTYPED: Binding("coalesce(?, CAST(? AS INTEGER))", keep_number, to_untyped, spread=True),
+    TEXT: Binding("?", to_text),
+    INTEGER: Binding("?", keep_number, to_numeric),
+    NUMERIC: Binding("?", keep_number, to_numeric),
+    REAL: Binding("?", keep_number, to_real),
 }
-"""Per-batch converter by column affinity; UNTYPED columns use `to_untyped`."""
+_EXACT_INTEGER_OR_DOUBLE = _doubles_as_text(to_numeric)
+_OVER_HTTP = {
+    UNTYPED: Binding(
+        "coalesce(?, CAST(? AS INTEGER), CAST(? AS REAL))",
+        keep_number,
+        to_untyped_over_http,
+        spread=True,
+    ),
+    TEXT: _LOCAL[TEXT],
+    INTEGER: Binding("?", keep_number, _EXACT_INTEGER_OR_DOUBLE),
+    NUMERIC: Binding("?", keep_number, _EXACT_INTEGER_OR_DOUBLE),
+    REAL: Binding("?", keep_number, _doubles_as_text(to_real)),
+}
+
+
+def binding(declared_type: str, *, over_http: bool) -> Binding:
+    """The binding of a column of `declared_type`, on a local file or over HTTP."""
+    return (_OVER_HTTP if over_http else _LOCAL)[affinity(declared_type)]

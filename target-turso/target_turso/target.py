@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import json
 import sys
 import typing as t
+from pathlib import Path
 
+import click
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError, SingerSDKError
+from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
 from singer_sdk.singerlib.exceptions import InvalidInputLine, SingerReadError
 from singer_sdk.target_base import Target
 
@@ -19,6 +23,7 @@ from target_turso.reader import NumberedSingerReader
 from target_turso.sinks import APPEND_ONLY, OVERWRITE, UPSERT, TursoSink
 
 if t.TYPE_CHECKING:
+    from singer_sdk.helpers.capabilities import CapabilitiesEnum
     from singer_sdk.sinks import Sink
 
 # Errors a user can act on: reported as one line, without a traceback.
@@ -47,12 +52,42 @@ class LoadStats:
         )
 
 
+def config_file_problem(path: Path) -> str | None:
+    """What is wrong with a `--config` file, in one line (never its content), or None."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return f"The config file {str(path)!r} does not exist."
+    except (OSError, UnicodeDecodeError) as error:
+        return f"The config file {str(path)!r} cannot be read ({error})."
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as error:
+        return (
+            f"The config file {str(path)!r} is not valid JSON ({error.msg} at line "
+            f"{error.lineno} column {error.colno}). It must be one JSON object of settings, "
+            'e.g. {"database_url": "turso.db"} (Meltano writes it from meltano.yml and .env).'
+        )
+    if not isinstance(config, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean"}.get(type(config), "a number")
+        return (
+            f"The config file {str(path)!r} holds {'null' if config is None else kind}, not "
+            'an object of settings such as {"database_url": "turso.db"}.'
+        )
+    return None
+
+
 class TargetTurso(Target):
     """Singer target for Turso / libSQL, or a local libSQL/SQLite file."""
 
     name = "target-turso"
     default_sink_class = TursoSink
     message_reader_class = NumberedSingerReader
+    capabilities: t.ClassVar[list[CapabilitiesEnum]] = [
+        *Target.capabilities,
+        PluginCapabilities.ACTIVATE_VERSION,
+        TargetCapabilities.HARD_DELETE,
+    ]
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -92,6 +127,38 @@ class TargetTurso(Target):
                 "transaction of the stream's first batch of the run, then merges as `upsert`."
             ),
         ),
+        th.Property(
+            "validate_records",
+            th.BooleanType,
+            default=True,
+            description=(
+                "Validate each record against its stream's schema, and refuse date-times "
+                "no instant (or SQLite) can be read from and NaN/Infinity, naming the line "
+                "and property. `false` keeps such records with a warning: the date-time "
+                "as sent, NaN/Infinity as NULL."
+            ),
+        ),
+        th.Property(
+            "activate_version",
+            th.BooleanType,
+            default=True,
+            description=(
+                "Process ACTIVATE_VERSION messages (as target-postgres does): records "
+                "of a stream that sends versions carry `_sdc_table_version`, and "
+                "activating a version marks the rows of older versions deleted "
+                "(`_sdc_deleted_at`), or deletes them with `hard_delete`. `false` "
+                "ignores the messages."
+            ),
+        ),
+        th.Property(
+            "hard_delete",
+            th.BooleanType,
+            default=False,
+            description=(
+                "When a version is activated, delete the rows of older versions instead "
+                "of setting their `_sdc_deleted_at`."
+            ),
+        ),
     ).to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
@@ -103,6 +170,10 @@ class TargetTurso(Target):
         self.overwritten: set[str] = set()
         """Tables already emptied in this run by `overwrite`."""
         self._tables: dict[str, str] = {}
+        if isinstance(self.message_reader, NumberedSingerReader):
+            self.message_reader.non_finite_as_null = not self.config.get("validate_records", True)
+        self.versioned_streams: set[str] = set()
+        """Streams that sent a version (ACTIVATE_VERSION, or a RECORD's `version`) this run."""
 
     @property
     def connector(self) -> TursoConnector:
@@ -160,9 +231,37 @@ class TargetTurso(Target):
             stream_name, record=record, schema=schema, key_properties=key_properties
         )
 
+    @classmethod
+    def append_builtin_config(cls, config_jsonschema: dict) -> None:
+        """Add the SDK's settings, except its twin of `activate_version`."""
+        super().append_builtin_config(config_jsonschema)
+        config_jsonschema["properties"].pop("process_activate_version_messages", None)
+
+    @property
+    def activates_versions(self) -> bool:
+        """The `activate_version` setting."""
+        return bool(self.config.get("activate_version", True))
+
+    def _process_record_message(self, message_dict: dict) -> None:
+        stream_name = message_dict["stream"]
+        if message_dict.get("version") is not None and stream_name not in self.versioned_streams:
+            self._start_versions(stream_name)
+        super()._process_record_message(message_dict)
+
     def _process_activate_version_message(self, message_dict: dict) -> None:
         self._require_schema(message_dict["stream"], "ACTIVATE_VERSION")
+        if message_dict["stream"] not in self.versioned_streams:
+            self._start_versions(message_dict["stream"])
         super()._process_activate_version_message(message_dict)
+
+    def _start_versions(self, stream_name: str) -> None:
+        """From now on, the stream's records carry their `_sdc_table_version`."""
+        if not self.activates_versions or stream_name not in self.mapper.stream_maps:
+            return
+        self.versioned_streams.add(stream_name)
+        for stream_map in self.mapper.stream_maps[stream_name]:
+            if isinstance(sink := self._sinks_active.get(stream_map.stream_alias), TursoSink):
+                sink.start_versions()
 
     def _process_batch_message(self, message_dict: dict) -> None:
         self._require_schema(message_dict["stream"], "BATCH")
@@ -179,6 +278,18 @@ class TargetTurso(Target):
         if self._connector is not None:
             self.logger.info("%s to %s.", self.stats, self._connector.where)
             self._connector.close()
+
+    @classmethod
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
+        """Read the `--config` files; one that is missing or no JSON object ends the run.
+
+        The SDK would end with a traceback (or a `TypeError` for a JSON array).
+        """
+        for path in value:
+            if path != "ENV" and (problem := config_file_problem(Path(path))):
+                cls.logger.error("%s", problem)
+                sys.exit(1)
+        return super().cb_config(ctx, param, value)
 
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]

@@ -21,6 +21,17 @@ from target_turso.target import TargetTurso
 DATA_FILES = Path(__file__).parent / "data_files"
 TARGET_CLI = Path(sys.executable).parent / "target-turso"
 
+# Peers' scenario files are read from their published wheels (not copied into this
+# repository); .ci/run unpacks them under .tools/peers/<peer>/.
+PEERS = Path(__file__).resolve().parents[2] / ".tools" / "peers"
+PEER_SCENARIOS = {
+    "target-postgres": (
+        "meltanolabs-target-postgres==0.8.1",
+        "meltanolabs_target_postgres-0.8.1-py3-none-any.whl",
+        "target_postgres/tests/data_files",
+    ),
+}
+
 
 @dataclasses.dataclass
 class Database:
@@ -57,6 +68,46 @@ def database(request, tmp_path, unique_prefix) -> Database:
         return Database(str(tmp_path / "target.db"))
     server = request.getfixturevalue("sqld")
     return Database(server.url, prefix=unique_prefix)
+
+
+@pytest.fixture
+def scenario_lines() -> t.Callable[[str], list[str]]:
+    """`scenario_lines(name)`: the lines of `tests/data_files/<name>.singer`."""
+    return lambda name: (DATA_FILES / f"{name}.singer").read_text().splitlines(keepends=True)
+
+
+@pytest.fixture
+def batch_message() -> t.Callable[[str, str], dict[str, t.Any]]:
+    """`batch_message(stream, name)`: a BATCH message for `tests/data_files/<name>.jsonl`."""
+    return lambda stream, name: {
+        "type": "BATCH",
+        "stream": stream,
+        "encoding": {"format": "jsonl"},
+        "manifest": [(DATA_FILES / f"{name}.jsonl").as_uri()],
+    }
+
+
+@pytest.fixture
+def peer_file() -> t.Callable[[str, str], str]:
+    """`peer_file(peer, name)`: the text of a peer's `<name>.singer` scenario file.
+
+    Fails (never skips) when the peer's wheel was not unpacked, naming the command.
+    """
+
+    def read(peer: str, name: str) -> str:
+        requirement, wheel, folder = PEER_SCENARIOS[peer]
+        path = PEERS / peer / folder / f"{name}.singer"
+        if not path.is_file():
+            fetch = (
+                f".venv/bin/python -m pip download -q --no-deps {requirement} -d .tools/peers "
+                f"&& .venv/bin/python -m zipfile -e .tools/peers/{wheel} .tools/peers/{peer}"
+            )
+            pytest.fail(
+                f"{path} is missing: fetch {peer}'s scenario files (as .ci/run does): {fetch}"
+            )
+        return path.read_text()
+
+    return read
 
 
 def load(config: dict[str, t.Any], singer: str | Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import libsql_experimental
 import pytest
 from testkit.sqld import free_port
@@ -73,16 +75,40 @@ def test_record_violating_its_schema_names_line_property_and_stream(tmp_path, cl
     assert_clean_failure(result, "Line 3:", 'id: "one" is not of type "integer"', "'items'")
 
 
-def test_invalid_date_time_is_a_validation_error(tmp_path, cli, singer):
+@pytest.mark.parametrize(
+    ("sent", "problem"),
+    [
+        ("yesterday", "'yesterday' is not an ISO 8601 date-time"),
+        (
+            "2024-13-45T99:99:99Z",
+            "'2024-13-45T99:99:99Z' is not a valid date-time (month must be in 1..12)",
+        ),
+        (
+            "9999-12-31T23:59:59.999999",
+            "'9999-12-31T23:59:59.999999' is not a valid date-time (SQLite's date functions "
+            "round it to milliseconds, past the year 9999; 9999-12-31T23:59:59.999 is the last "
+            "instant they read)",
+        ),
+    ],
+)
+def test_a_date_time_sqlite_cannot_read_is_refused_naming_line_and_property(
+    tmp_path, cli, singer, sent, problem
+):
     schema = {
         "type": "SCHEMA",
         "stream": "when",
         "key_properties": [],
         "schema": {"properties": {"at": {"type": "string", "format": "date-time"}}},
     }
-    text = singer(schema, {"type": "RECORD", "stream": "when", "record": {"at": "yesterday"}})
+    text = singer(
+        schema,
+        {"type": "RECORD", "stream": "when", "record": {"at": "2024-01-01T00:00:00Z"}},
+        {"type": "RECORD", "stream": "when", "record": {"at": sent}},
+    )
     result = cli({"database_url": str(tmp_path / "t.db")}, text)
-    assert_clean_failure(result, "Line 2:", "'yesterday' is not an ISO 8601 date-time")
+    assert_clean_failure(
+        result, f"Line 3: Record Message Validation Error: at: {problem} (stream 'when')"
+    )
 
 
 def test_record_without_its_key_property_names_the_line(tmp_path, cli, singer):
@@ -159,3 +185,105 @@ def test_property_missing_from_the_schema_is_warned_about_once_and_not_loaded(
     assert result.stderr.count("property 'extra' is not in the stream's schema") == 1
     rows = libsql_experimental.connect(str(tmp_path / "t.db")).execute('SELECT * FROM "items"')
     assert rows.fetchall() == [(1, "x")]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            '{"database_url": "t.db",\n "load_method": "upsert"\n',
+            "The config file 'config.json' is not valid JSON (Expecting ',' delimiter at line 3 "
+            "column 1). It must be one JSON object of settings",
+        ),
+        ('["t.db"]', "The config file 'config.json' holds an array, not an object of settings"),
+        (None, "The config file 'config.json' does not exist."),
+    ],
+)
+def test_a_malformed_config_file_is_named_in_one_line(tmp_path, target_cli, text, problem):
+    if text is not None:
+        (tmp_path / "config.json").write_text(text)
+    result = subprocess.run(
+        [str(target_cli), "--config", "config.json"],
+        input="",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert_clean_failure(result, problem)
+    assert len([line for line in result.stderr.splitlines() if "ERROR" in line]) == 1
+
+
+def test_upsert_onto_keys_repeated_by_append_only_says_why_and_what_to_do(tmp_path, cli, singer):
+    url = str(tmp_path / "t.db")
+    twice = singer(SCHEMA, record(1, "a"), record(1, "b"), record(2, "c"))
+    assert cli({"database_url": url, "load_method": "append-only"}, twice).returncode == 0
+    result = cli({"database_url": url}, singer(SCHEMA, record(3, "new")))
+    assert_clean_failure(
+        result,
+        "Table 'items' holds 1 key value (id) in more than one row (left by load_method "
+        "`append-only`), so `upsert` cannot build the UNIQUE index it merges on. Keep one row "
+        'per key, e.g. DELETE FROM "items" WHERE rowid NOT IN (SELECT max(rowid) FROM "items" '
+        'GROUP BY "id"), or load this stream with `append-only`.',
+    )
+    assert "Error initializing target sink" not in result.stderr
+    rows = libsql_experimental.connect(url).execute('SELECT * FROM "items" ORDER BY rowid')
+    assert rows.fetchall() == [(1, "a"), (1, "b"), (2, "c")]
+
+
+NUMBERS = {
+    "type": "SCHEMA",
+    "stream": "numbers",
+    "key_properties": ["id"],
+    "schema": {
+        "properties": {
+            "id": {"type": "integer"},
+            "x": {"type": ["number", "null"]},
+            "o": {"type": ["object", "null"]},
+        }
+    },
+}
+WITH_NAN = (
+    '{"type": "RECORD", "stream": "numbers", "record": {"id": 1, "x": 1.5}}\n'
+    '{"type": "RECORD", "stream": "numbers", "record": {"id": 2, "x": NaN, "o": {"a": '
+    "[1, -Infinity]}}}\n"
+)
+
+
+def test_nan_with_validation_on_is_refused_naming_line_and_property(tmp_path, cli, singer):
+    result = cli({"database_url": str(tmp_path / "t.db")}, singer(NUMBERS) + WITH_NAN)
+    assert_clean_failure(
+        result,
+        "Line 3: Record Message Validation Error: x: NaN is not a JSON number (stream "
+        "'numbers'); have the tap send null, or set `validate_records` to false to store NULL",
+    )
+
+
+def test_nan_with_validation_off_is_stored_as_null_with_a_warning(tmp_path, cli, singer):
+    url = str(tmp_path / "t.db")
+    result = cli({"database_url": url, "validate_records": False}, singer(NUMBERS) + WITH_NAN)
+    assert result.returncode == 0, result.stderr
+    assert "Line 3: x of stream 'numbers' is NaN or Infinity, which JSON lacks: stored as NULL" in (
+        result.stderr
+    )
+    assert "Line 3: o.a[1] of stream 'numbers' is NaN or Infinity" in result.stderr
+    rows = libsql_experimental.connect(url).execute('SELECT * FROM "numbers" ORDER BY "id"')
+    assert rows.fetchall() == [(1, 1.5, None), (2, None, '{"a":[1,null]}')]
+
+
+def test_nan_in_a_batch_file_is_refused_like_in_a_record_message(tmp_path, cli, singer):
+    batch_file = tmp_path / "nan.jsonl"
+    batch_file.write_text('{"id": 1, "x": NaN}\n')
+    batch = {
+        "type": "BATCH",
+        "stream": "numbers",
+        "encoding": {"format": "jsonl"},
+        "manifest": [batch_file.as_uri()],
+    }
+    result = cli({"database_url": str(tmp_path / "t.db")}, singer(NUMBERS, batch))
+    assert_clean_failure(
+        result,
+        f"Line 2: batch file {batch_file.as_uri()!r}, record 1: Record Message Validation "
+        "Error: x: NaN is not a JSON number (stream 'numbers')",
+    )

@@ -5,7 +5,10 @@ Every test runs against a local file and against sqld (the `database` fixture).
 
 from __future__ import annotations
 
+import logging
+
 import libsql_experimental
+import pytest
 from target_turso.naming import suffixed
 
 BIG_SCHEMA = {
@@ -14,6 +17,13 @@ BIG_SCHEMA = {
     "key_properties": ["id"],
     "schema": {"properties": {"id": {"type": "integer"}, "n": {"type": ["integer", "null"]}}},
 }
+
+
+DUPES_SCHEMA = (
+    '{"type": "SCHEMA", "stream": "dupes", "key_properties": ["id"], "schema": '
+    '{"properties": {"id": {"type": "integer"}, "v": {"type": "string"}}}}\n'
+)
+"""The SCHEMA line of `duplicate_records_last_wins.singer`."""
 
 
 def big_record(key: int, n: int) -> dict:
@@ -154,7 +164,7 @@ def test_numbers_are_real_unless_a_double_would_lose_digits(database, load_file)
     ]
 
 
-def test_value_types_booleans_json_and_date_times_sqlite_can_read(database, load_file):
+def test_value_types_booleans_json_and_date_times_in_canonical_utc(database, load_file):
     load_file("value_types")
     table = database.table("plays")
     rows = database.query(
@@ -164,7 +174,7 @@ def test_value_types_booleans_json_and_date_times_sqlite_can_read(database, load
     )
     assert rows == [
         (
-            "2024-03-01T10:00:00.123Z",
+            "2024-03-01T10:00:00.123+00:00",
             "2024-03-01 10:00:00",
             "2024-03-01",
             1,
@@ -175,7 +185,7 @@ def test_value_types_booleans_json_and_date_times_sqlite_can_read(database, load
             "integer",
         ),
         (
-            "2024-03-01T12:30:00+02:00",
+            "2024-03-01T10:30:00+00:00",
             "2024-03-01 10:30:00",
             None,
             0,
@@ -205,13 +215,14 @@ def test_append_only_keeps_every_record_and_creates_no_primary_key(database, loa
     ) == [(0,)]
 
 
-def test_overwrite_replaces_the_rows_of_earlier_runs(database, load_file, load_text):
-    load_file("duplicate_records_last_wins")
+@pytest.mark.parametrize("earlier", ["upsert", "append-only"])
+def test_overwrite_replaces_the_rows_of_earlier_runs_even_keys_append_only_repeated(
+    database, load_file, load_text, earlier
+):
+    load_file("duplicate_records_last_wins", load_method=earlier)
     load_text(
         {**database.config, "load_method": "overwrite"},
-        '{"type": "SCHEMA", "stream": "dupes", "key_properties": ["id"], "schema": '
-        '{"properties": {"id": {"type": "integer"}, "v": {"type": "string"}}}}\n'
-        '{"type": "RECORD", "stream": "dupes", "record": {"id": 7, "v": "new"}}\n'
+        DUPES_SCHEMA + '{"type": "RECORD", "stream": "dupes", "record": {"id": 7, "v": "new"}}\n'
         '{"type": "RECORD", "stream": "dupes", "record": {"id": 7, "v": "newer"}}\n',
     )
     rows = database.query(f'SELECT "id", "v" FROM {database.table("dupes")}')
@@ -222,8 +233,7 @@ def test_overwrite_of_a_stream_without_records_empties_its_table(database, load_
     load_file("duplicate_records_last_wins")
     load_text(
         {**database.config, "load_method": "overwrite"},
-        '{"type": "SCHEMA", "stream": "dupes", "key_properties": ["id"], "schema": '
-        '{"properties": {"id": {"type": "integer"}, "v": {"type": "string"}}}}\n',
+        DUPES_SCHEMA,
     )
     assert database.query(f"SELECT count(*) FROM {database.table('dupes')}") == [(0,)]
 
@@ -315,3 +325,52 @@ def test_a_stream_that_changes_its_key_is_merged_on_the_new_key_with_a_warning(
     assert "has the primary key (a) but stream 'rekeyed' now sends key properties (b)" in (
         caplog.text
     )
+
+
+RETYPED_ROWS = [
+    (1, 2134, "integer", 1.5, "real", "a1", "text"),
+    (2, "02134", "text", "1e3", "text", 0.30000000000000004, "real"),
+]
+
+
+def retyped_rows(database) -> list[tuple]:
+    return database.query(
+        'SELECT "id", "zip", typeof("zip"), "amount", typeof("amount"), "code", typeof("code") '
+        f'FROM {database.table("retyped")} ORDER BY "id"'
+    )
+
+
+def test_a_property_whose_type_changes_in_a_later_schema_keeps_what_was_sent(database, load_file):
+    load_file("retyped_columns")
+    assert retyped_rows(database) == RETYPED_ROWS
+    declared = database.query(
+        "SELECT name, type FROM pragma_table_info(?)", (database.prefix + "retyped",)
+    )
+    assert declared == [("id", "INTEGER"), ("zip", ""), ("amount", ""), ("code", "")]
+
+
+def test_a_type_change_in_a_later_run_widens_the_column_of_the_earlier_run(
+    database, load_text, scenario_lines, caplog
+):
+    caplog.set_level(logging.INFO)
+    lines = scenario_lines("retyped_columns")
+    load_text(database.config, "".join(lines[:2]))
+    load_text(database.config, "".join(lines[2:]))
+    assert retyped_rows(database) == RETYPED_ROWS
+    assert (
+        f"Column 'zip' of table '{database.prefix}retyped' is INTEGER, which would convert "
+        "values stream 'retyped' now sends" in caplog.text
+    )
+
+
+def test_target_postgres_column_alter_scenario_stores_the_new_integers(
+    database, load_text, peer_file
+):
+    load_text(
+        database.config, peer_file("target-postgres", "uppercase_stream_name_with_column_alter")
+    )
+    rows = database.query(
+        'SELECT "Id", "clientNumber", typeof("clientNumber") '
+        f'FROM {database.table("Uppercase_stream_name_with_column_alter")} ORDER BY "Id"'
+    )
+    assert rows == [("1", 1, "integer"), ("2", 2, "integer")]
