@@ -7,10 +7,15 @@ transaction that prepares the table, and every stored text that is not canonical
 is rewritten. Rows that then repeat a key (one instant stored under two spellings,
 hence two rows) are merged: the row already in canonical form wins, else the one
 inserted last. Texts no instant can be read from are left as they are.
+
+Each (table, column) is checked once: the table `<table_prefix>_target_turso_migrations`
+records the columns done, so a scheduled run does not read (and Turso does not bill)
+a whole table per date-time column every time.
 """
 
 from __future__ import annotations
 
+import datetime
 import typing as t
 from dataclasses import dataclass, field
 
@@ -42,15 +47,51 @@ class DateTimeRewrite:
     """Column -> distinct texts no instant can be read from (left as they are)."""
 
 
+MIGRATIONS = "_target_turso_migrations"
+"""Table (after the table prefix) of the migrations done, by table and column."""
+CANONICAL_DATE_TIMES = "canonical-date-times"
+
+
+def _unchecked(db: t.Any, marks: str, table: str, columns: t.Sequence[str]) -> list[str]:
+    """The columns of `table` whose stored date-times were never checked."""
+    db.execute(
+        f"CREATE TABLE IF NOT EXISTS {quote(marks)} (table_name TEXT NOT NULL, "
+        "column_name TEXT NOT NULL, migration TEXT NOT NULL, done_at TEXT NOT NULL, "
+        "PRIMARY KEY (table_name, column_name, migration))"
+    )
+    done = {
+        row[0]
+        for row in db.execute(
+            f"SELECT column_name FROM {quote(marks)} WHERE table_name = ? AND migration = ?",
+            (table, CANONICAL_DATE_TIMES),
+        ).fetchall()
+    }
+    return [column for column in columns if column not in done]
+
+
 def canonical_date_times(
-    db: t.Any, table: str, columns: t.Sequence[str], unique_keys: t.Sequence[t.Sequence[str]]
+    db: t.Any,
+    table: str,
+    columns: t.Sequence[str],
+    unique_keys: t.Sequence[t.Sequence[str]],
+    marks: str,
 ) -> DateTimeRewrite:
     """Rewrite the stored non-canonical date-times of `columns`, merging rows that collide.
 
     Runs inside the caller's transaction. `unique_keys` are the table's primary key
-    and unique indexes (column lists).
+    and unique indexes (column lists); `marks` is the migrations table, where the
+    columns checked are recorded so that later runs skip them.
     """
     result = DateTimeRewrite()
+    if not columns:
+        return result
+    columns = _unchecked(db, marks, table, columns)
+    if not columns:
+        return result
+    for statement, parameters in InsertPlan(
+        marks, ["table_name", "column_name", "migration", "done_at"], ["?", "?", "?", "?"]
+    ).statements([(table, column, CANONICAL_DATE_TIMES, _now()) for column in columns]):
+        db.execute(statement, parameters)
     pairs: dict[str, str] = {}
     for column in columns:
         canonical, parameters = _canonical_sql(column)
@@ -83,6 +124,10 @@ def canonical_date_times(
         )
     db.execute(f"DROP TABLE {quote(mapping)}")
     return result
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def _merge_colliding_rows(

@@ -324,11 +324,14 @@ class TursoSink(BatchSink):
                     and not keeps(shape.columns[mapping[name]], properties.get(name, {}))
                 }
                 sql.widen_columns(db, self.table_name, prepared.retyped)
-                stored = [mapping[name] for name in date_times if mapping[name] in shape.columns]
-                prepared.rewrite = migrate.canonical_date_times(
-                    db, self.table_name, stored, [shape.primary_key, *shape.unique_keys]
-                )
             prepared.shape = sql.read_shape(db, self.table_name)
+            prepared.rewrite = migrate.canonical_date_times(
+                db,
+                self.table_name,
+                [mapping[name] for name in date_times if mapping[name] in prepared.shape.columns],
+                [prepared.shape.primary_key, *prepared.shape.unique_keys],
+                f"{self.config.get('table_prefix') or ''}{migrate.MIGRATIONS}",
+            )
             return prepared
 
         prepared = self.connector.transaction(prepare, f"the table {self.table_name!r}")

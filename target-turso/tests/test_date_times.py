@@ -174,3 +174,31 @@ def test_a_table_already_in_canonical_form_is_left_unchanged(database, load_file
     load_file("one_instant_two_offsets")
     assert "rewritten to UTC" not in caplog.text
     assert database.query(f"SELECT count(*) FROM {database.table('moments')}") == [(5,)]
+
+
+def test_a_tables_stored_date_times_are_checked_once_not_every_run(database, load_text, singer):
+    write_as_an_earlier_version(database, [("2024-01-01T05:30:00+05:30", "old, India")])
+    load_text(database.config, singer(MOMENTS, moment("2024-01-02T00:00:00Z", "first run")))
+    # Written behind the target's back after the check: a second run does not scan again
+    # (a scheduled run must not read a whole table per date-time column).
+    db = libsql_experimental.connect(database.url)
+    db.execute(
+        f'INSERT INTO {database.table("moments")} ("at", "v") VALUES (?, ?)',
+        ("2024-01-03T00:00:00Z", "written by another program"),
+    )
+    db.commit()
+    db.close()
+    load_text(database.config, singer(MOMENTS, moment("2024-01-04T00:00:00Z", "second run")))
+
+    rows = database.query(f'SELECT "at", "v" FROM {database.table("moments")} ORDER BY "at"')
+    assert rows == [
+        ("2024-01-01T00:00:00+00:00", "old, India"),
+        ("2024-01-02T00:00:00+00:00", "first run"),
+        ("2024-01-03T00:00:00Z", "written by another program"),
+        ("2024-01-04T00:00:00+00:00", "second run"),
+    ]
+    marks = database.query(
+        f"SELECT table_name, column_name, migration FROM "
+        f"{database.table('_target_turso_migrations')}"
+    )
+    assert marks == [(f"{database.prefix}moments", "at", "canonical-date-times")]
