@@ -27,10 +27,10 @@ def imported(database: Path) -> list[tuple[str, str]]:
 
 
 ACCOUNT_DATA_PLAYS = [
-    ("2020-04-11T00:27:00Z", "track"),
-    ("2020-04-11T01:10:00Z", "episode"),
-    ("2021-01-02T10:00:00Z", "track"),
-    ("2021-01-03T21:45:00Z", "audiobook"),
+    ("2020-04-11T00:27:00+00:00", "track"),
+    ("2020-04-11T01:10:00+00:00", "episode"),
+    ("2021-01-02T10:00:00+00:00", "track"),
+    ("2021-01-03T21:45:00+00:00", "audiobook"),
 ]
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from listening_report import alerts
 from tap_spotify_recent.instants import add_months
-from test_pipeline import MAIN_JOB, STATE_ID, query, stored_plays, tap_env, turso_env
+from target_turso.datetimes import canonical_date_time
+from test_pipeline import MAIN_JOB, STATE_ID, query, stored, stored_plays, tap_env, turso_env
 from testkit.meltano import BIN, install_project, meltano_env
 
 ALERTS_SOURCE = Path(alerts.__file__).parent.parent  # listening-report/, as checked out
@@ -209,7 +210,7 @@ def test_a_home_server_and_github_share_the_bookmark_and_the_lock(
     assert github_run.returncode == 0, github_output
     assert cron_run.returncode != 0
     assert f"Another run of '{STATE_ID}' holds its lock" in cron_run.output
-    assert sorted(stored_plays(sqld.url)) == sorted(p["played_at"] for p in first)
+    assert sorted(stored_plays(sqld.url)) == sorted(stored(first))
     assert query(sqld.url, 'SELECT count(*) FROM "sync_runs"') == [(1,)]
 
     # The next crontab run continues from the bookmark GitHub's run left: nothing twice.
@@ -219,15 +220,19 @@ def test_a_home_server_and_github_share_the_bookmark_and_the_lock(
     assert cron_run.returncode == 0, str(cron_run)
     assert len(spotify.api_requests()) - requests_before == 1
     plays = stored_plays(sqld.url)
-    assert sorted(plays) == sorted(p["played_at"] for p in [*first, *second])
+    assert sorted(plays) == sorted(stored([*first, *second]))
     runs = query(
         sqld.url,
         'SELECT "bookmark_before", "bookmark_after", "plays_emitted" FROM "sync_runs" '
         'ORDER BY "run_id"',
     )
     assert runs == [
-        (None, first[-1]["played_at"], 10),
-        (first[-1]["played_at"], second[-1]["played_at"], 4),
+        (None, canonical_date_time(first[-1]["played_at"]), 10),
+        (
+            canonical_date_time(first[-1]["played_at"]),
+            canonical_date_time(second[-1]["played_at"]),
+            4,
+        ),
     ]
     state = json.loads(query(sqld.url, 'SELECT "completed_state" FROM "meltano_state"')[0][0])[
         "singer_state"

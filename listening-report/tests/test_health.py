@@ -221,8 +221,9 @@ def test_latest_run_is_the_newest_record(tmp_path):
 
     assert latest == LatestRun(
         run_id=RUN_IDS[-1],
-        started_at="2026-11-02T01:20:00+01:00",
-        finished_at="2026-11-02T00:20:04.000Z",
+        # target-turso stores date-times as canonical UTC text
+        started_at="2026-11-02T00:20:00+00:00",
+        finished_at="2026-11-02T00:20:04+00:00",
         gap_detected=False,
         bookmark_before=None,
         bookmark_after=None,

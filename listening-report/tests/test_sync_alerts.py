@@ -101,7 +101,7 @@ def test_a_gap_opens_one_issue_that_a_clean_run_closes(setup, tmp_path):
     [issue] = github.open_issues()
     assert issue.title == "Spotify sync needs attention"
     assert issue.labels == ["spotify-sync-alert"]
-    assert "Plays may have been lost before the run of 2026-11-29T11:50:00.000Z" in issue.body
+    assert "Plays may have been lost before the run of 2026-11-29T11:50:00+00:00" in issue.body
     assert GAP_ADVICE in issue.body
     assert alerts.reported_keys(issue.body) == ["gap:2026-11-29T11:50:00.000Z-0000abcd"]
     assert [r.method for r in github.writes()] == ["POST"]
@@ -154,7 +154,7 @@ def test_no_successful_run_for_the_configured_time_is_a_problem(setup, tmp_path)
     beyond = check(env(SYNC_ALERTS_FAILING_HOURS="3"), tmp_path)
     assert beyond.returncode == 0, beyond.stderr
     [issue] = github.open_issues()
-    assert "No successful sync for 4 hours (since 2026-11-29T08:00:00.000Z)" in issue.body
+    assert "No successful sync for 4 hours (since 2026-11-29T08:00:00+00:00)" in issue.body
 
 
 def test_check_plans_with_read_access_and_apply_writes_with_the_write_token(setup, tmp_path):
@@ -271,7 +271,7 @@ def test_without_a_repository_the_problems_are_only_printed(setup, tmp_path):
     result = run_alerts("check", "--now", NOW, env=database.env(), cwd=tmp_path)
 
     assert result.returncode == 0
-    assert "Problem: Plays may have been lost before the run of 2026-11-29T11:50:00.000Z." in (
+    assert "Problem: Plays may have been lost before the run of 2026-11-29T11:50:00+00:00." in (
         result.stderr
     )
     assert "GITHUB_REPOSITORY is not set" in result.stderr
