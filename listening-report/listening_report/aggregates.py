@@ -9,14 +9,15 @@ touched, through an index, one row or one day at a time. The first refresh (or a
 runs the same statements with every play in the delta.
 
 To add a figure: declare its tables, indexes and statements as an `Aggregate`, append it to
-AGGREGATES, and add the view that reads it in `views.MATERIALIZED_BODIES`.
+AGGREGATES, and add the view that reads it in `views.MATERIALIZED_BODIES`. A rebuild
+creates an aggregate's indexes after its statements filled its tables.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from listening_report.views import ARTIST_KEY, names_sql
+from listening_report.views import ARTIST_KEY, floor_div_sql, names_sql
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,10 @@ TRACKS = Aggregate(
         ),
     },
     indexes={
-        "report_tracks_rank": ("report_tracks", "(plays DESC, ms_played DESC, track_name)"),
+        "report_tracks_rank": (
+            "report_tracks",
+            "(plays DESC, ms_played DESC, track_name, track_key)",
+        ),
     },
     statements=(
         add_sql("{report_tracks}", "track_key", TOTALS, "SELECT * FROM {delta}"),
@@ -84,6 +88,32 @@ WHERE track_key IN (SELECT track_key FROM {{delta}})""",
     ),
 )
 
+PLAY_ARTISTS = Aggregate(
+    # Each credit of each play: the `play_artists` view, and what artists' figures read.
+    tables={
+        "report_play_artists": (
+            "(play_key TEXT NOT NULL, credit_position INTEGER NOT NULL, played_at, source,"
+            " track_key, track_name, ms_played, artist_key, artist_name,"
+            " PRIMARY KEY (play_key, credit_position)) WITHOUT ROWID"
+        ),
+    },
+    indexes={
+        "report_play_artists_artist": (
+            "report_play_artists",
+            "(artist_key, played_at, play_key, credit_position)",
+        ),
+    },
+    statements=(
+        "DELETE FROM {report_play_artists}\n"
+        "WHERE play_key IN (SELECT play_key FROM {delta} WHERE sign < 0)",
+        "INSERT INTO {report_play_artists} (play_key, credit_position, played_at, source,"
+        " track_key, track_name, ms_played, artist_key, artist_name)\n"
+        "SELECT play_key, credit_position, played_at, source, track_key, track_name,"
+        f" ms_played, artist_key, artist_name\nFROM ({CREDITS})\nWHERE sign > 0\n"
+        "ORDER BY play_key, credit_position",
+    ),
+)
+
 ARTISTS = Aggregate(
     tables={
         "report_artists": (
@@ -97,17 +127,13 @@ ARTISTS = Aggregate(
         ),
     },
     indexes={
-        "report_artists_rank": ("report_artists", "(plays DESC, ms_played DESC, artist_name)"),
+        "report_artists_rank": (
+            "report_artists",
+            "(plays DESC, ms_played DESC, artist_name, artist_key)",
+        ),
         "report_artists_first": ("report_artists", "(first_played_at, artist_key)"),
     },
     statements=(
-        # report_play_artists holds each credit of each play (the `play_artists` view).
-        "DELETE FROM {report_play_artists}\n"
-        "WHERE play_key IN (SELECT play_key FROM {delta} WHERE sign < 0)",
-        "INSERT INTO {report_play_artists} (play_key, credit_position, played_at, source,"
-        " track_key, track_name, ms_played, artist_key, artist_name)\n"
-        "SELECT play_key, credit_position, played_at, source, track_key, track_name,"
-        f" ms_played, artist_key, artist_name\nFROM ({CREDITS})\nWHERE sign > 0",
         add_sql("{report_artists}", "artist_key", TOTALS, CREDITS),
         add_sql("{report_artist_tracks}", "artist_key, track_key", {"plays": "sign"}, CREDITS),
         _drop_empty("{report_artist_tracks}", "artist_key", f"SELECT artist_key FROM ({CREDITS})"),
@@ -146,7 +172,10 @@ ALBUMS = Aggregate(
         ),
     },
     indexes={
-        "report_albums_rank": ("report_albums", "(plays DESC, ms_played DESC, album_name)"),
+        "report_albums_rank": (
+            "report_albums",
+            "(plays DESC, ms_played DESC, album_name, album_key)",
+        ),
     },
     statements=(
         add_sql("{report_albums}", "album_key", TOTALS, "SELECT * FROM {delta}"),
@@ -216,9 +245,9 @@ PERIODS = Aggregate(
 
 QUARTERS = range(4)
 QUARTER_S = 900
-HOUR = "(lo - ((lo % 3600) + 3600) % 3600) / 3600"
-"""The UTC hour a play ended in (hours since 1970, rounded down also before 1970)."""
-QUARTER = f"(((lo % 3600) + 3600) % 3600) / {QUARTER_S}"
+HOUR = floor_div_sql("lo", 3600)
+"""The UTC hour a play ended in (hours since 1970)."""
+QUARTER = f"(lo - {HOUR} * 3600) / {QUARTER_S}"
 """The quarter of its hour (0-3) a play ended in."""
 
 HOURS = Aggregate(
@@ -264,4 +293,13 @@ SOURCES = Aggregate(
     ),
 )
 
-AGGREGATES: tuple[Aggregate, ...] = (TRACKS, ARTISTS, ALBUMS, PERIODS, HOURS, SOURCES)
+AGGREGATES: tuple[Aggregate, ...] = (
+    PLAY_ARTISTS,
+    TRACKS,
+    ARTISTS,
+    ALBUMS,
+    PERIODS,
+    HOURS,
+    SOURCES,
+)
+"""In order: an aggregate may read the tables of those before it."""

@@ -63,6 +63,7 @@ from listening_report.tables import (
     INPUT_INDEXES,
     INPUT_TABLES,
     PLAY_ROW,
+    PLAYS_INDEXES,
     WORK_TABLES,
     TableNames,
 )
@@ -168,14 +169,14 @@ class Refresh:
             rows = timed(recently_played_select(live.table, where))
             statements.append(
                 f"INSERT OR IGNORE INTO {{report_live}} ({LIVE_COLUMNS})\n"
-                f"SELECT {LIVE_COLUMNS} FROM (\n{rows}\n)"
+                f"SELECT {LIVE_COLUMNS} FROM (\n{rows}\n)\nORDER BY id"
             )
         if export:
             where = "" if scope.full else export.changed(self.names)
             rows = timed(streaming_history_select(export.table, where, plays_only=False), EXPORT_HI)
             statements.append(
                 f"INSERT OR IGNORE INTO {{report_export}} ({EXPORT_COLUMNS}, track_key)\n"
-                f"SELECT {EXPORT_COLUMNS}, uri FROM (\n{rows}\n)"
+                f"SELECT {EXPORT_COLUMNS}, uri FROM (\n{rows}\n)\nORDER BY id"
             )
         return statements
 
@@ -379,15 +380,24 @@ ON CONFLICT (bucket) DO UPDATE SET pairs = max(pairs, excluded.pairs), plays = 1
                 "SELECT bucket + step, 0, 0 FROM {report_dirty}, m_steps WHERE pairs\n"
                 "ON CONFLICT (bucket) DO NOTHING"
             )
-        statements += [
-            f"WITH {dropped}\nUPDATE {{report_export}}\n"
-            f"SET dropped = id IN (SELECT id FROM m_dropped)\nWHERE is_play AND {core}",
-            # An Account data row has no URI: it takes the track heard under its names.
-            "UPDATE {report_export}\nSET track_key = COALESCE(\n  uri,\n"
+        # Only the rows whose fate changes are written.
+        statements.append(
+            f"WITH {dropped}\nUPDATE {{report_export}} SET dropped = 1\n"
+            f"WHERE id IN (SELECT id FROM m_dropped) AND NOT dropped AND {core}"
+        )
+        if not scope.full:  # a rebuild starts with every row kept
+            statements.append(
+                f"WITH {dropped}\nUPDATE {{report_export}} SET dropped = 0\n"
+                f"WHERE dropped AND is_play AND {core} AND id NOT IN (SELECT id FROM m_dropped)"
+            )
+        # An Account data row has no URI: it takes the track heard under its names (a row
+        # with a URI is keyed on it when loaded).
+        statements.append(
+            "UPDATE {report_export}\nSET track_key = COALESCE(\n"
             "  (SELECT uri FROM {report_track_uris} AS u\n"
             "   WHERE u.title = {report_export}.title AND u.artist = {report_export}.artist),\n"
-            f"  json_array(artist, title)\n)\nWHERE is_play AND {core}",
-        ]
+            f"  json_array(artist, title)\n)\nWHERE is_play AND uri IS NULL AND {core}"
+        )
         if not scope.full:
             statements.append(
                 f"DELETE FROM {{report_twins}}\n"
@@ -431,7 +441,7 @@ WHERE left_id IN (SELECT id FROM m_export WHERE {core})
             keyed=True,
         )
         if scope.full:
-            return [f"INSERT INTO {{report_plays}} ({columns})\n{derived}"]
+            return [f"INSERT INTO {{report_plays}} ({columns})\n{derived}\nORDER BY {PLAY_KEY}"]
         return [
             f"""WITH m_new AS MATERIALIZED (
 {derived}
@@ -481,31 +491,34 @@ WHERE last IS NOT NULL""",
             ]
             sql += self._load(scope)
             sql += [self._mark_changed(scope), self._touch(scope), *self._counts(scope, 1)]
+        if scope.full:
+            sql += self._indexes(INPUT_INDEXES)
         sql += self._maps(scope)
         sql += self._decide(scope)
         sql += self._plays(scope)
-        sql += [statement for aggregate in AGGREGATES for statement in aggregate.statements]
+        if scope.full:
+            sql += self._indexes(PLAYS_INDEXES)
+        for aggregate in AGGREGATES:
+            sql += aggregate.statements
+            if scope.full:
+                sql += self._indexes(aggregate.indexes)
         sql += self._spans(scope)
         if not scope.full:
             sql += [f"DELETE FROM {{{table}}}" for table in (*WORK_TABLES, "report_changes")]
         return [self.names.fill(statement, delta=self.names.fill(scope.delta)) for statement in sql]
 
     def schema(self) -> list[str]:
-        """SQL creating the report's tables and indexes."""
+        """SQL creating the report's tables (a rebuild creates the indexes once filled)."""
         tables = {**INPUT_TABLES, **WORK_TABLES}
-        indexes = dict(INPUT_INDEXES)
         for aggregate in AGGREGATES:
             tables.update(aggregate.tables)
-            indexes.update(aggregate.indexes)
+        return [f"CREATE TABLE {{{name}}} {columns}" for name, columns in tables.items()]
+
+    @staticmethod
+    def _indexes(indexes: dict[str, tuple[str, str]]) -> list[str]:
         return [
-            *(
-                f"CREATE TABLE {self.names.name(name)} {columns}"
-                for name, columns in tables.items()
-            ),
-            *(
-                f"CREATE INDEX {self.names.name(name)} ON {self.names.name(table)} {columns}"
-                for name, (table, columns) in indexes.items()
-            ),
+            f"CREATE INDEX {{{name}}} ON {{{table}}} {columns}"
+            for name, (table, columns) in indexes.items()
         ]
 
     @staticmethod
@@ -588,7 +601,7 @@ WHERE last IS NOT NULL""",
             connection.execute(statement)
         for table in self.tables():
             connection.execute(f"DROP TABLE IF EXISTS {self.names.name(table)}")
-        for statement in [*self.schema(), *self.statements(Scope(full=True))]:
+        for statement in [*map(self.names.fill, self.schema()), *self.statements(Scope(full=True))]:
             connection.execute(statement)
         views = self.views.create(connection)
         for captured in self.captured:

@@ -13,9 +13,24 @@ import datetime as dt
 import json
 import typing as t
 
+from listening_report.aggregates import WEEK_START
 from listening_report.layout import GAP_COLUMNS
-from listening_report.period import Period, local_time_sql, offset_changes, parse_utc
-from listening_report.views import Views
+from listening_report.period import (
+    Period,
+    aligned,
+    local_seconds_sql,
+    local_time_sql,
+    offset_changes,
+    parse_utc,
+)
+from listening_report.tables import TableNames
+from listening_report.views import (
+    QUARTER_SUMS,
+    Views,
+    floor_div_sql,
+    streaks_sql,
+    weekday_sql,
+)
 
 TOPS: dict[str, tuple[str, str, str]] = {
     # list: (view, label column, key column)
@@ -102,37 +117,174 @@ def _sections(views: Views, period: Period) -> tuple[dict[str, str], tuple[str, 
     }, params
 
 
-class ReportQueries:
-    """Runs the views' SQL for one period, whether or not the views exist in the database."""
+TOP_TABLES: dict[str, tuple[str, str, str]] = {
+    # list: (table, its columns as the top view names them, the key as the table names it)
+    "tracks": (
+        "report_tracks",
+        "track_key AS track_uri, track_name, artist_names, album_name, plays, ms_played",
+        "track_key",
+    ),
+    "artists": ("report_artists", TOP_COLUMNS["artists"], "artist_key"),
+    "albums": ("report_albums", TOP_COLUMNS["albums"], "album_key"),
+}
 
-    def __init__(self, connection: t.Any, views: Views, period: Period) -> None:
+
+def _top_from_table(kind: str) -> str:
+    """SQL for the rows of a top list within N (a parameter per order) from its table.
+
+    The top N by plays and the top N by minutes come from the table's indexes; ranked
+    among themselves they rank as among all (every row ranking higher is one of them).
+    """
+    table, columns, table_key = TOP_TABLES[kind]
+    _, label, key = TOPS[kind]
+    candidates = "\n  UNION\n  ".join(
+        f"SELECT * FROM (SELECT {columns} FROM {{{table}}} "
+        f"ORDER BY {order_by}, {label}, {table_key} LIMIT ?)"
+        for order_by in ORDERS.values()
+    )
+    ranks = ", ".join(
+        f"row_number() OVER (ORDER BY {order_by}, {label}, {key}) AS {order}"
+        for order, order_by in ORDERS.items()
+    )
+    return _json_rows(
+        f"{TOP_COLUMNS[kind]}, {', '.join(ORDERS)}",
+        f"(SELECT *, {ranks} FROM (\n  {candidates}\n))",
+    )
+
+
+def _local_figures(views: Views, minutes: int, local: str) -> list[str]:
+    """CTEs of the views of days, weeks, hours and streaks in local time, from the plays
+    per UTC hour (`report_hours`) whose quarters (`minutes` 15) or hours (60) fall whole in
+    one local hour; `local` turns the Unix time `t` into local seconds."""
+    if minutes == 60:
+        spans = f"SELECT hour * 3600 AS t, {QUARTER_SUMS[0]} AS plays, {QUARTER_SUMS[1]} AS ms_played FROM {{report_hours}}"
+    else:
+        spans = "\n  UNION ALL\n  ".join(
+            f"SELECT hour * 3600 + {q * 900} AS t, q{q}_plays AS plays, q{q}_ms_played AS ms_played"
+            f" FROM {{report_hours}} WHERE q{q}_plays"
+            for q in range(4)
+        )
+    day = floor_div_sql("hour", 24)
+    names = views.names()
+    return [
+        f"""m_hours AS MATERIALIZED (
+  SELECT {floor_div_sql("local", 3600)} AS hour, sum(plays) AS plays, sum(ms_played) AS ms_played
+  FROM (SELECT {local} AS local, plays, ms_played FROM (\n  {spans}\n  ))
+  GROUP BY 1
+)""",
+        f"""m_days AS MATERIALIZED (
+  SELECT date({day} * 86400, 'unixepoch') AS day, sum(plays) AS plays,
+    sum(ms_played) AS ms_played
+  FROM m_hours
+  GROUP BY {day}
+)""",
+        f"{names['listening_per_day']} AS (SELECT day, plays, ms_played FROM m_days)",
+        f"""{names["listening_per_week"]} AS (
+  SELECT {WEEK_START.replace("played_at", "day")} AS week_start, sum(plays) AS plays,
+    sum(ms_played) AS ms_played
+  FROM m_days
+  GROUP BY week_start
+)""",
+        f"""{names["listening_by_weekday_hour"]} AS (
+  SELECT {weekday_sql(day)} AS weekday, hour - {day} * 24 AS hour, sum(plays) AS plays,
+    sum(ms_played) AS ms_played
+  FROM m_hours
+  GROUP BY 1, 2
+)""",
+        f"{names['listening_streaks']} AS (\n{streaks_sql('SELECT day FROM m_days')}\n)",
+        f"""{names["listening_summary"]} AS (
+  SELECT
+    (SELECT COALESCE(sum(plays), 0) FROM {{report_sources}}) AS plays,
+    (SELECT sum(ms_played) FROM {{report_sources}}) AS ms_played,
+    (SELECT count(*) FROM {{report_tracks}}) AS tracks,
+    (SELECT count(*) FROM {{report_artists}}) AS artists,
+    (SELECT count(*) FROM {{report_albums}}) AS albums,
+    (SELECT count(*) FROM m_days) AS days
+)""",
+    ]
+
+
+FROM_TABLES: dict[str, str] = {
+    "range": "SELECT json_object('first', (SELECT min(played_at) FROM {report_plays}),"
+    " 'last', (SELECT max(played_at) FROM {report_plays}))",
+    **{
+        name: SECTIONS[name]
+        for name in ("summary", "per_day", "per_week", "weekday_hour", "streaks")
+    },
+    "sources": _json_rows(
+        "source, plays, ms_played",
+        "(SELECT source, plays, ms_played FROM {report_sources} ORDER BY source)",
+    ),
+    **{kind: _top_from_table(kind) for kind in TOPS},
+    "discoveries": _json_rows(
+        "artist_name, first_played_at",
+        "(SELECT first_artist_name AS artist_name, first_played_at FROM {report_artists}"
+        " ORDER BY first_played_at, artist_key)",
+    ),
+    "gaps": _json_rows(
+        ", ".join((*GAP_COLUMNS, "status", "plays_filled_in")), "{listening_gap_coverage}"
+    ),
+}
+"""The sections of the whole history, read from the report's tables (see `_local_figures`)."""
+
+
+class ReportQueries:
+    """Runs the views' SQL for one period: on the report's tables when they are current
+    (`tables`), else on the target's tables, merging every play (the reference SQL)."""
+
+    def __init__(self, connection: t.Any, views: Views, period: Period, *, tables: bool) -> None:
         self.connection = connection
         self.views = views
         self.period = period
+        self.tables = tables
+        self.names = TableNames(views.prefix)
 
-    def sections(self, top_n: int) -> dict[str, t.Any]:
-        """Return every section, in local time, from one statement that merges the plays once.
-
-        The UTC offsets to apply come from the first and last play of any source, a cheap
-        query that needs no merge.
-        """
-        [bounds] = _rows(self.connection, self.views.sources.bounds)
+    def _offset_changes(self) -> list[tuple[dt.datetime, int]]:
+        """The UTC offsets of the period's time zone from the first to the last play."""
+        if self.tables:
+            bounds_sql = self.names.fill(
+                "SELECT (SELECT min(played_at) FROM {report_plays}) AS first,"
+                " (SELECT max(played_at) FROM {report_plays}) AS last"
+            )
+        else:
+            bounds_sql = self.views.sources.bounds  # cheap: no merge
+        [bounds] = _rows(self.connection, bounds_sql)
         now = dt.datetime.now(dt.timezone.utc)
-        changes = offset_changes(
+        return offset_changes(
             self.period.timezone,
             *(parse_utc(bounds[end]) if bounds[end] else now for end in ("first", "last")),
         )
-        local, local_params = local_time_sql("played_at", changes)
-        where, where_params = self.period.plays_where()
-        sections, discoveries_params = _sections(self.views, self.period)
+
+    def sections(self, top_n: int) -> dict[str, t.Any]:
+        """Return every section, in local time, from one statement.
+
+        The whole history comes from the report's tables (aggregates: a few thousand rows
+        read); a period from its plays in `report_plays`; without current tables, from one
+        merge of every play.
+        """
+        changes = self._offset_changes()
+        if self.tables and self.period.whole and aligned(changes, 15):
+            minutes = 60 if aligned(changes, 60) else 15
+            local, params = local_seconds_sql("t", changes)
+            with_clause = "WITH " + ",\n".join(_local_figures(self.views, minutes, local)) + "\n"
+            sections = FROM_TABLES
+            params += (top_n,) * len(ORDERS) * len(TOPS)
+        else:
+            local, local_params = local_time_sql("played_at", changes)
+            where, where_params = self.period.plays_where()
+            sections, discoveries_params = _sections(self.views, self.period)
+            # Parameters in text order: the local time, the period, then each top list's N,
+            # then the period of discoveries.
+            params = (
+                local_params
+                + where_params
+                + (top_n,) * len(ORDERS) * len(TOPS)
+                + discoveries_params
+            )
+            with_clause = self.views.report_with_clause(where, played_at=local, stored=self.tables)
         sql = "\nUNION ALL ".join(f"SELECT '{name}', ({body})" for name, body in sections.items())
-        # Parameters in text order: the local time, the period, then each top list's N, then
-        # the period of discoveries.
-        params = (
-            local_params + where_params + (top_n,) * len(ORDERS) * len(TOPS) + discoveries_params
-        )
-        with_clause = self.views.report_with_clause(where, played_at=local)
-        rows = _rows(self.connection, with_clause + sql.format(**self.views.names()), params)
+        statement = self.names.fill(with_clause + sql, **self.views.names())
+        rows = _rows(self.connection, statement, params)
         return {name: json.loads(value) for name, value in (row.values() for row in rows)}
 
     def local(self, utc: str | None) -> str | None:
@@ -211,9 +363,15 @@ def listening_gaps(
     return gaps
 
 
-def build_report(connection: t.Any, views: Views, period: Period, top_n: int) -> dict[str, t.Any]:
-    """Return every figure the HTML report shows, as JSON-ready data."""
-    queries = ReportQueries(connection, views, period)
+def build_report(
+    connection: t.Any, views: Views, period: Period, top_n: int, *, tables: bool
+) -> dict[str, t.Any]:
+    """Return every figure the HTML report shows, as JSON-ready data.
+
+    `tables`: the report's tables are current (see `refresh`); else the figures come from
+    the target's tables, merging every play (slower, the same figures).
+    """
+    queries = ReportQueries(connection, views, period, tables=tables)
     sections = queries.sections(top_n)
     [summary] = sections["summary"]
     return {

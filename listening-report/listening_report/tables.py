@@ -66,11 +66,6 @@ INPUT_TABLES: dict[str, str] = {
     "report_plays": (
         f"({', '.join(PLAYS_COLUMNS)}, play_key TEXT PRIMARY KEY, lo INTEGER, bucket INTEGER)"
     ),
-    "report_play_artists": (
-        "(play_key TEXT NOT NULL, credit_position INTEGER NOT NULL, played_at, source,"
-        " track_key, track_name, ms_played, artist_key, artist_name,"
-        " PRIMARY KEY (play_key, credit_position)) WITHOUT ROWID"
-    ),
 }
 
 WORK_TABLES: dict[str, str] = {
@@ -83,6 +78,7 @@ WORK_TABLES: dict[str, str] = {
     "report_plays_delta": f"(sign INTEGER NOT NULL, {', '.join(PLAY_ROW)})",
 }
 
+# A rebuild creates each index once its table is filled (faster than filling an index).
 INPUT_INDEXES: dict[str, tuple[str, str]] = {
     "report_live_bucket": ("report_live", "(bucket)"),
     "report_live_track": ("report_live", "(track_key, played_at, id)"),
@@ -91,14 +87,12 @@ INPUT_INDEXES: dict[str, tuple[str, str]] = {
     "report_export_track": ("report_export", "(track_key) WHERE is_play"),
     "report_export_artist": ("report_export", "(artist) WHERE is_play"),
     "report_export_unnamed": ("report_export", "(title, artist) WHERE is_play AND uri IS NULL"),
+}
+PLAYS_INDEXES: dict[str, tuple[str, str]] = {
     "report_plays_time": ("report_plays", "(played_at)"),
     "report_plays_bucket": ("report_plays", "(bucket)"),
     "report_plays_track": ("report_plays", "(track_key, played_at, play_key)"),
     "report_plays_album": ("report_plays", "(album_key, played_at, play_key)"),
-    "report_play_artists_artist": (
-        "report_play_artists",
-        "(artist_key, played_at, play_key, credit_position)",
-    ),
 }
 
 

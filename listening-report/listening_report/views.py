@@ -73,7 +73,7 @@ GROUP BY {period}
 ORDER BY {period}"""
 
 
-def _streaks(days: str) -> str:
+def streaks_sql(days: str) -> str:
     """SQL for the runs of consecutive `days` (a SELECT of distinct `day` dates).
 
     Consecutive days share `julianday(day) - row number` (gaps and islands).
@@ -153,7 +153,7 @@ FROM (
 )
 GROUP BY weekday, hour
 ORDER BY weekday, hour""",
-    "listening_streaks": _streaks("SELECT DISTINCT date(played_at) AS day FROM {plays}"),
+    "listening_streaks": streaks_sql("SELECT DISTINCT date(played_at) AS day FROM {plays}"),
     "listening_summary": f"""SELECT
   {_totals()},
   count(DISTINCT track_key) AS tracks,
@@ -187,7 +187,12 @@ ORDER BY g.bookmark, g.detected_at""",
 
 
 def _ranked(key: str, label: str, columns: str, table: str, *, tracks: bool = True) -> str:
-    """SQL for a top list read from its aggregate `table` (see `_top`)."""
+    """SQL for a top list read from its aggregate `table` (see `_top`).
+
+    The table's rank index orders it by plays, listening time, then `label` and `key`:
+    ordering by the window's terms alone lets SQLite stream the rows from that index (a
+    top 10 reads 10 rows), exact ties coming in the index's order.
+    """
     distinct_tracks = "\n  tracks," if tracks else ""
     return f"""SELECT
   rank() OVER (ORDER BY plays DESC, ms_played DESC) AS rank,
@@ -197,7 +202,7 @@ def _ranked(key: str, label: str, columns: str, table: str, *, tracks: bool = Tr
   round(ms_played / 6000.0) / 10 AS minutes,{distinct_tracks}
   last_played_at
 FROM {table}
-ORDER BY plays DESC, ms_played DESC, {label}, {key}"""
+ORDER BY plays DESC, ms_played DESC"""
 
 
 def _period_table(period: str, table: str) -> str:
@@ -209,6 +214,16 @@ def _period_table(period: str, table: str) -> str:
   tracks
 FROM {table}
 ORDER BY {period}"""
+
+
+def floor_div_sql(value: str, divisor: int) -> str:
+    """SQL dividing the integer `value` by `divisor`, rounded down (also when negative)."""
+    return f"(({value}) - ((({value}) % {divisor}) + {divisor}) % {divisor}) / {divisor}"
+
+
+def weekday_sql(day: str) -> str:
+    """SQL for the weekday (0 = Monday) of `day`, days since 1970-01-01 (a Thursday)."""
+    return f"((({day}) + 3) % 7 + 7) % 7"
 
 
 QUARTER_SUMS = tuple(
@@ -264,15 +279,22 @@ ORDER BY first_played_at, artist_key""",
   {_totals("sum(plays)")}
 FROM (
   SELECT
-    (CAST(strftime('%w', hour * 3600, 'unixepoch') AS INTEGER) + 6) % 7 AS weekday,
-    CAST(strftime('%H', hour * 3600, 'unixepoch') AS INTEGER) AS hour,
-    {QUARTER_SUMS[0]} AS plays,
-    {QUARTER_SUMS[1]} AS ms_played
-  FROM {{report_hours}}
+    {weekday_sql("day")} AS weekday,
+    hour - day * 24 AS hour,
+    plays,
+    ms_played
+  FROM (
+    SELECT
+      hour,
+      {floor_div_sql("hour", 24)} AS day,
+      {QUARTER_SUMS[0]} AS plays,
+      {QUARTER_SUMS[1]} AS ms_played
+    FROM {{report_hours}}
+  )
 )
 GROUP BY weekday, hour
 ORDER BY weekday, hour""",
-    "listening_streaks": _streaks("SELECT day FROM {report_days}"),
+    "listening_streaks": streaks_sql("SELECT day FROM {report_days}"),
     "listening_summary": """SELECT
   plays,
   ms_played,
@@ -284,7 +306,29 @@ ORDER BY weekday, hour""",
   (SELECT min(played_at) FROM {report_plays}) AS first_played_at,
   (SELECT max(played_at) FROM {report_plays}) AS last_played_at
 FROM (SELECT COALESCE(sum(plays), 0) AS plays, sum(ms_played) AS ms_played FROM {report_sources})""",
-    "listening_gap_coverage": BODIES["listening_gap_coverage"],
+    # The plays only the export has in a gap, counted through the index of play times;
+    # "A" sorts after every instant (they start with a digit): no upper bound.
+    "listening_gap_coverage": """SELECT
+  detected_at,
+  bookmark,
+  oldest_returned_played_at,
+  CASE
+    WHEN export_spans THEN 'covered'
+    WHEN sum(filled) > 0 THEN 'partly covered'
+    ELSE 'open'
+  END AS status,
+  sum(filled) AS plays_filled_in
+FROM (
+  SELECT g.*, (
+    SELECT count(*) FROM {report_plays} AS p
+    WHERE p.played_at > COALESCE(g.bookmark, '')
+      AND p.played_at < COALESCE(g.oldest_returned_played_at, 'A')
+      AND p.source = 'streaming_history'
+  ) AS filled
+  FROM {gaps} AS g
+)
+GROUP BY bookmark, oldest_returned_played_at, detected_at
+ORDER BY bookmark, detected_at""",
 }
 
 VIEW_NAMES: tuple[str, ...] = ("plays", *BODIES)
@@ -327,37 +371,53 @@ class Views:
         3.25 (window functions).
         """
         tables = TableNames(self.prefix)
-        spans = f"SELECT first, last FROM {tables.name('report_export_spans')}"
-        gaps = f"(\n{listening_gaps_select(self.sources.gaps_table, spans)}\n)"
+        gaps = f"(\n{listening_gaps_select(self.sources.gaps_table, self._spans())}\n)"
         names = self.names()
         return [
             (names[view], tables.fill(MATERIALIZED_BODIES[view], **names, gaps=gaps))
             for view in VIEW_NAMES
         ]
 
-    def report_with_clause(self, plays_where: str = "", played_at: str = "") -> str:
-        """Return a WITH clause defining the views by their reference SQL, merging every play.
+    def report_with_clause(
+        self, plays_where: str = "", played_at: str = "", *, stored: bool = False
+    ) -> str:
+        """Return a WITH clause defining the views for one statement over a period's plays.
 
-        For one statement, which needs none of the stored views nor the report's tables.
-        Every play is computed once (`all_plays`, in UTC, with `all_<view>` for the views
-        of WHOLE_HISTORY_VIEWS). Each view of its own name sees only the plays matching
-        `plays_where` (e.g. `played_at >= ?`), with `played_at` replaced by the expression
-        `played_at` (e.g. local time, so that days, weeks and hours fall in a time zone)
-        and the UTC time kept as `utc_played_at`.
+        Each view of its own name sees only the plays matching `plays_where` (e.g.
+        `played_at >= ?`), with `played_at` replaced by the expression `played_at` (e.g.
+        local time, so that days, weeks and hours fall in a time zone) and the UTC time kept
+        as `utc_played_at`. The views of WHOLE_HISTORY_VIEWS are also defined over every
+        play, as `all_<view>`.
+
+        `stored`: the plays come from the report's tables (`report_plays`, and the
+        whole-history views from theirs); else every play is merged once (`all_plays`,
+        the reference SQL), which needs neither stored views nor the report's tables.
         """
         names = self.names()
-        whole = {view: names[f"all_{view}"] for view in WHOLE_HISTORY_VIEWS}
         others = ", ".join(PLAYS_COLUMNS[1:])
+        if stored:
+            tables = TableNames(self.prefix)
+            source = tables.name("report_plays")
+            gaps = f"(\n{listening_gaps_select(self.sources.gaps_table, self._spans())}\n)"
+            ctes = [
+                f"{names[f'all_{view}']} AS (\n{tables.fill(MATERIALIZED_BODIES[view], gaps=gaps)}\n)"
+                for view in ("artist_discoveries", "listening_gap_coverage")
+            ]
+        else:
+            whole = {view: names[f"all_{view}"] for view in WHOLE_HISTORY_VIEWS}
+            source = whole["plays"]
+            ctes = [
+                f"{whole['plays']} AS MATERIALIZED (\n{self.sources.plays_materialized}\n)",
+                *(
+                    f"{name} AS (\n{body}\n)"
+                    for name, body in self._bodies({**names, **whole}, WHOLE_HISTORY_VIEWS)
+                ),
+            ]
         period = (
             f"SELECT {played_at or 'played_at'} AS played_at, {others}, played_at AS utc_played_at"
-            f"\nFROM {whole['plays']}" + (f"\nWHERE {plays_where}" if plays_where else "")
+            f"\nFROM {source}" + (f"\nWHERE {plays_where}" if plays_where else "")
         )
-        ctes = [
-            f"{whole['plays']} AS MATERIALIZED (\n{self.sources.plays_materialized}\n)",
-            *(
-                f"{name} AS (\n{body}\n)"
-                for name, body in self._bodies({**names, **whole}, WHOLE_HISTORY_VIEWS)
-            ),
+        ctes += [
             f"{names['plays']} AS MATERIALIZED (\n{period}\n)",
             *(
                 # Summary and top artists both read the credits: unnest them once.
@@ -366,6 +426,10 @@ class Views:
             ),
         ]
         return "WITH " + ",\n".join(ctes) + "\n"
+
+    def _spans(self) -> str:
+        """The SELECT of the export's spans from the report's table."""
+        return f"SELECT first, last FROM {TableNames(self.prefix).name('report_export_spans')}"
 
     def check(self, connection: t.Any) -> None:
         """Make sure the views can be created.
