@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from listening_report.views import ARTIST_KEY, floor_div_sql, names_sql
+from listening_report.views import ARTIST_KEY, floor_div_sql, names_sql, weekday_sql
 
 
 @dataclass(frozen=True)
@@ -249,6 +249,8 @@ HOUR = floor_div_sql("lo", 3600)
 """The UTC hour a play ended in (hours since 1970)."""
 QUARTER = f"(lo - {HOUR} * 3600) / {QUARTER_S}"
 """The quarter of its hour (0-3) a play ended in."""
+DAY = floor_div_sql(HOUR, 24)
+"""The UTC day a play ended in (days since 1970-01-01)."""
 
 HOURS = Aggregate(
     tables={
@@ -259,6 +261,11 @@ HOURS = Aggregate(
             f"q{q}_plays INTEGER NOT NULL, q{q}_ms_played INTEGER NOT NULL" for q in QUARTERS
         )
         + ")",
+        # The same per UTC weekday and hour (the view `listening_by_weekday_hour`).
+        "report_weekday_hours": (
+            "(weekday INTEGER NOT NULL, hour INTEGER NOT NULL, plays INTEGER NOT NULL,"
+            " ms_played INTEGER NOT NULL, PRIMARY KEY (weekday, hour)) WITHOUT ROWID"
+        ),
     },
     statements=(
         add_sql(
@@ -277,6 +284,14 @@ HOURS = Aggregate(
         f"DELETE FROM {{report_hours}} WHERE hour IN (SELECT {HOUR} FROM {{delta}})\n  AND "
         + " + ".join(f"q{q}_plays" for q in QUARTERS)
         + " = 0",
+        add_sql(
+            "{report_weekday_hours}",
+            "weekday, hour",
+            TOTALS,
+            f"SELECT sign, ms_played, {weekday_sql(DAY)} AS weekday, {HOUR} - {DAY} * 24 AS hour"
+            " FROM {delta}",
+        ),
+        "DELETE FROM {report_weekday_hours} WHERE plays = 0",
     ),
 )
 

@@ -272,27 +272,14 @@ ORDER BY first_played_at, artist_key""",
     "listening_per_day": _period_table("day", "{report_days}"),
     "listening_per_week": _period_table("week_start", "{report_weeks}"),
     "listening_per_month": _period_table("month", "{report_months}"),
-    "listening_by_weekday_hour": f"""SELECT
+    "listening_by_weekday_hour": """SELECT
   weekday,
   substr('MonTueWedThuFriSatSun', weekday * 3 + 1, 3) AS weekday_name,
   hour,
-  {_totals("sum(plays)")}
-FROM (
-  SELECT
-    {weekday_sql("day")} AS weekday,
-    hour - day * 24 AS hour,
-    plays,
-    ms_played
-  FROM (
-    SELECT
-      hour,
-      {floor_div_sql("hour", 24)} AS day,
-      {QUARTER_SUMS[0]} AS plays,
-      {QUARTER_SUMS[1]} AS ms_played
-    FROM {{report_hours}}
-  )
-)
-GROUP BY weekday, hour
+  plays,
+  ms_played,
+  round(ms_played / 6000.0) / 10 AS minutes
+FROM {report_weekday_hours}
 ORDER BY weekday, hour""",
     "listening_streaks": streaks_sql("SELECT day FROM {report_days}"),
     "listening_summary": """SELECT
