@@ -115,26 +115,39 @@ def _sqld_statement_error(url: str, error: ValueError) -> bool:
     return is_remote(url) and "stream error" in str(error)
 
 
+DATABASE_SETTINGS = (
+    _setting(
+        "database_url",
+        default=None,
+        help="Database the target writes to: a file path, file: URL, libsql:// (Turso), "
+        "or http(s):// (sqld). Empty means `turso.db` in the working directory, as for the "
+        "target.",
+    ),
+    _setting(
+        "auth_token",
+        default=None,
+        show_default=False,
+        help="Turso/sqld auth token (JWT) for a remote database. Secret: never printed.",
+    ),
+    _setting(
+        "table_prefix",
+        default="",
+        help="The target's `table_prefix`: tables are `<prefix>recently_played`, "
+        "`<prefix>streaming_history` (the Spotify data export) and `<prefix>listening_gaps`; "
+        "the views and the report's tables get the same prefix.",
+    ),
+)
+
+
+def _database_settings(command: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    """Declare the settings naming the target's database (the report's and `refresh`'s)."""
+    for declare in reversed(DATABASE_SETTINGS):
+        command = declare(command)
+    return command
+
+
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@_setting(
-    "database_url",
-    default=None,
-    help="Database the target writes to: a file path, file: URL, libsql:// (Turso), "
-    "or http(s):// (sqld). Empty means `turso.db` in the working directory, as for the target.",
-)
-@_setting(
-    "auth_token",
-    default=None,
-    show_default=False,
-    help="Turso/sqld auth token (JWT) for a remote database. Secret: never printed.",
-)
-@_setting(
-    "table_prefix",
-    default="",
-    help="The target's `table_prefix`: tables are `<prefix>recently_played`, "
-    "`<prefix>streaming_history` (the Spotify data export) and `<prefix>listening_gaps`; "
-    "the views and the report's tables get the same prefix.",
-)
+@_database_settings
 @_setting(
     "output",
     "-o",
@@ -224,9 +237,17 @@ def main(
 
 
 @main.command()
+@_database_settings
 @click.pass_obj
-def refresh(settings: Settings) -> None:
+def refresh(
+    group: Settings, database_url: str | None, auth_token: str | None, table_prefix: str
+) -> None:
     """Bring the report's tables and views up to date (run it after the target)."""
+    settings = Settings(
+        database_url or group.database_url,
+        auth_token or group.auth_token,
+        table_prefix or group.table_prefix,
+    )
     settings.run(
         lambda connection: _refresh(
             settings,
@@ -246,6 +267,7 @@ class Settings:
 
     @property
     def url(self) -> str:
+        """The database's URL, the default file when unset."""
         return self.database_url or DEFAULT_DATABASE_URL
 
     def run(self, work: t.Callable[[t.Any], T]) -> T:
@@ -290,9 +312,10 @@ def _refresh(settings: Settings, connection: t.Any, refresh: Refresh) -> Outcome
             err=True,
         )
     elif outcome.changes:
+        rows = f"{outcome.changes} row{'s' if outcome.changes > 1 else ''}"
         click.echo(
-            f"Refreshed the report's tables in {outcome.seconds:.2f} s: "
-            f"{outcome.changes} rows changed since the last refresh",
+            f"Refreshed the report's tables in {outcome.seconds:.2f} s: {rows} of the "
+            "target's tables changed since the last refresh",
             err=True,
         )
     else:

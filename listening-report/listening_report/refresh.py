@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import time
@@ -341,7 +342,7 @@ UNION SELECT 'format', source_format, '' FROM {all_export}"""
 m_new AS MATERIALIZED (
 {answers}
 ),
-m_changed AS (
+m_changed AS MATERIALIZED (
   SELECT c.* FROM (
     SELECT {touched} FROM {{report_touched}} AS t WHERE t.kind = '{kind}'
   ) AS c
@@ -352,7 +353,8 @@ m_changed AS (
 INSERT INTO {{report_dirty}} (bucket, pairs, plays)
 SELECT DISTINCT e.bucket + step, {repair}, 1
 FROM m_changed AS c
-JOIN {{report_export}} AS e ON e.is_play AND {serves}, m_steps
+CROSS JOIN {{report_export}} AS e ON e.is_play AND {serves}
+CROSS JOIN m_steps
 WHERE true
 ON CONFLICT (bucket) DO UPDATE SET pairs = max(pairs, excluded.pairs), plays = 1"""
 
@@ -526,6 +528,7 @@ WHERE last IS NOT NULL""",
         """The report's tables (without the prefix)."""
         return [*INPUT_TABLES, *WORK_TABLES, *(n for a in AGGREGATES for n in a.tables)]
 
+    @functools.cached_property
     def fingerprint(self) -> str:
         """A digest of everything that decides the tables' contents: layout and SQL."""
         definition = [
@@ -556,15 +559,20 @@ WHERE last IS NOT NULL""",
         if not exists:
             return None
         row = connection.execute(f"SELECT value FROM {state} WHERE name = 'fingerprint'").fetchone()
-        if row is None or row[0] != self.fingerprint():
+        if row is None or row[0] != self.fingerprint:
             return None
         if capture.missing(connection, self.names, self.captured):
             return None
-        changes = self.names.name("report_changes")
-        return connection.execute(f"SELECT count(*) FROM {changes}").fetchone()[0]
+        return self._changes(connection)
 
-    def run(self, connection: t.Any) -> Outcome:
+    def run(self, connection: t.Any, *, batch: bool = True) -> Outcome:
         """Bring the report's tables up to date, in one write transaction.
+
+        `batch`: send the statements of an incremental refresh as one script (one round
+        trip to a remote database instead of one per statement). The client stops a script
+        silently at a failing statement: the script's last statement empties the change
+        log, so a log left with rows means it failed; the work is then rolled back and done
+        again statement by statement, which raises the error.
 
         Raises:
             LayoutError: a table has the name of one of the report's views.
@@ -578,6 +586,11 @@ WHERE last IS NOT NULL""",
             views: list[str] = []
             if pending is None:
                 views = self._rebuild(connection)
+            elif pending and batch:
+                connection.executescript(";\n".join(self.statements(Scope(full=False))) + ";")
+                if self._changes(connection):
+                    connection.rollback()
+                    return self.run(connection, batch=False)
             elif pending:
                 for statement in self.statements(Scope(full=False)):
                     connection.execute(statement)
@@ -593,6 +606,11 @@ WHERE last IS NOT NULL""",
             views=views,
             seconds=time.perf_counter() - start,
         )
+
+    def _changes(self, connection: t.Any) -> int:
+        """How many changes the log holds."""
+        changes = self.names.name("report_changes")
+        return connection.execute(f"SELECT count(*) FROM {changes}").fetchone()[0]
 
     def _rebuild(self, connection: t.Any) -> list[str]:
         """Drop and fill every table of the report, create the views and the triggers."""
@@ -610,6 +628,6 @@ WHERE last IS NOT NULL""",
         state = self.names.name("report_state")
         connection.execute(
             f"INSERT INTO {state} (name, value) VALUES ('fingerprint', ?), ('rebuilt_at', ?)",
-            (self.fingerprint(), dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
+            (self.fingerprint, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
         )
         return views

@@ -365,6 +365,13 @@ class Views:
             for view in VIEW_NAMES
         ]
 
+    def reference_definitions(self) -> list[tuple[str, str]]:
+        """Return (quoted name, SELECT) of each view by its reference SQL, over the target's
+        tables: every query merges every play (the views as they were before the report
+        kept tables; the benchmark's baseline)."""
+        names = self.names()
+        return [(names["plays"], self.sources.plays), *self._bodies(names, VIEW_NAMES)]
+
     def report_with_clause(
         self, plays_where: str = "", played_at: str = "", *, stored: bool = False
     ) -> str:

@@ -21,7 +21,7 @@ from listening_report.refresh import Outcome, Refresh
 from listening_report.report import build_report
 from listening_report.tables import WORK_TABLES
 from listening_report.views import VIEW_NAMES, Views
-from reportkit import LAYOUTS, Database, import_export, load_singer
+from reportkit import DATA_FILES, LAYOUTS, Database, import_export, load_singer
 
 STEPS = (
     "sync",
@@ -231,3 +231,66 @@ def test_refreshed_tables_on_sqld_equal_the_plain_sql(sqld, unique_prefix, tmp_p
 
     assert_tables_equal_a_rebuild(database)
     assert_report_equals_the_reference(database)
+
+
+def known_database(tmp_path, prefix: str = "") -> Database:
+    database = Database(str(tmp_path / "plays.db"), prefix=prefix)
+    load_singer(database, DATA_FILES / "known_history.singer", tmp_path)
+    import_export(database, DATA_FILES / "export", tmp_path)
+    return database
+
+
+def summary(database: Database) -> list[tuple]:
+    return database.query(f'SELECT plays, ms_played FROM "{database.prefix}listening_summary"')
+
+
+def test_a_refresh_that_fails_half_way_changes_nothing_and_the_next_one_catches_up(tmp_path):
+    database = known_database(tmp_path)
+    assert refresh(database).rebuilt
+    before = summary(database)
+    load_singer(database, DATA_FILES / "one_more_play.singer", tmp_path)
+    # The refresh fails after it changed the plays, while it updates the top tracks.
+    database.query(
+        'CREATE TRIGGER "sabotage" BEFORE INSERT ON "report_tracks" '
+        "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+    )
+
+    with pytest.raises(ValueError, match="disk I/O error"):
+        refresh(database)
+
+    assert summary(database) == before  # rolled back: the tables still agree with each other
+    assert database.query('SELECT source, count(*) FROM "report_changes" GROUP BY 1') == [
+        ("live", 1)
+    ]
+    database.query('DROP TRIGGER "sabotage"')
+    outcome = refresh(database)
+    assert (outcome.rebuilt, outcome.changes) == (False, 1)
+    assert summary(database) == [(before[0][0] + 1, before[0][1] + 240_000)]
+    assert_views_equal_the_reference(database)
+
+
+def test_plays_written_again_unchanged_log_no_change(tmp_path):
+    # The tap sends the last 50 plays again on every run; an export is imported again.
+    database = known_database(tmp_path)
+    refresh(database)
+
+    load_singer(database, DATA_FILES / "known_history.singer", tmp_path)
+    import_export(database, DATA_FILES / "export", tmp_path)
+
+    assert database.query('SELECT count(*) FROM "report_changes"') == [(0,)]
+    assert refresh(database).changes == 0
+
+
+def test_a_table_the_target_creates_again_is_noticed_and_rebuilt(tmp_path):
+    database = known_database(tmp_path, prefix="spotify_")
+    refresh(database)
+
+    # Dropped and loaded again (as after a `meltano state clear` and a full resync): the
+    # triggers went with the table, so its changes were not logged.
+    database.query('DROP TABLE "spotify_recently_played"')
+    load_singer(database, DATA_FILES / "one_more_play.singer", tmp_path)
+    outcome = refresh(database)
+
+    assert outcome.rebuilt
+    assert summary(database) == [(19, 5_092_000 + 240_000)]  # the export and the new play
+    assert_views_equal_the_reference(database)
