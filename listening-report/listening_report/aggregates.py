@@ -204,9 +204,9 @@ WHERE album_key IN (SELECT album_key FROM {{delta}})""",
 
 
 def _periods(table: str, period: str, start: str, end: str) -> tuple[str, str]:
-    """SQL recomputing `table` (plays, listening time, distinct tracks per UTC period) for
-    the periods the delta touched, from the plays between `start` and `end`.
+    """SQL recomputing `table` for the periods the delta touched, from their plays.
 
+    A period's row holds its plays, listening time and distinct tracks (UTC periods).
     `start` is SQL for the period a `played_at` falls in (its first day, as text); `end`
     for the day after it, from `{period}`. Instants are text, so text order is time order.
     """

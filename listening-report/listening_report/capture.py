@@ -41,8 +41,10 @@ class Captured:
 
     @property
     def key(self) -> str:
-        """The quoted column of the row's key (a top-level property: a column in every
-        layout), as `report_changes.id` holds it."""
+        """The quoted column of the row's key, as `report_changes.id` holds it.
+
+        Keys are top-level properties: a column in every layout.
+        """
         return quote_identifier(LIVE_KEY if self.source == LIVE else EXPORT_KEY)
 
     def changed(self, names: TableNames) -> str:

@@ -105,8 +105,10 @@ def local_time_sql(column: str, changes: list[tuple[dt.datetime, int]]) -> tuple
 
 
 def local_seconds_sql(column: str, changes: list[tuple[dt.datetime, int]]) -> tuple[str, tuple]:
-    """Return SQL turning the Unix time `column` (seconds) into local seconds, and its
-    parameters; `changes` as for `local_time_sql`."""
+    """Return SQL turning the Unix time `column` (seconds) into local seconds, and its parameters.
+
+    `changes` comes from `offset_changes`, as for `local_time_sql`.
+    """
     whens, params = [], []
     for (_, offset), (instant, _) in itertools.pairwise(changes):
         whens.append(f"WHEN {column} < ? THEN ?")
@@ -117,8 +119,10 @@ def local_seconds_sql(column: str, changes: list[tuple[dt.datetime, int]]) -> tu
 
 
 def aligned(changes: list[tuple[dt.datetime, int]], minutes: int) -> bool:
-    """Tell whether every offset of `changes` is a multiple of `minutes` and changes on a
-    multiple of `minutes` (UTC): then whole spans of `minutes` fall in one local hour."""
+    """Tell whether whole spans of `minutes` (UTC) fall in one local hour, all along `changes`.
+
+    True when every offset is a multiple of `minutes` and changes on a multiple of it.
+    """
     return all(offset % minutes == 0 for _, offset in changes) and all(
         int(instant.timestamp()) % (minutes * 60) == 0 for instant, _ in changes[1:]
     )

@@ -70,6 +70,7 @@ from listening_report.tables import (
 )
 from listening_report.views import Views
 
+LIVE_TRACK_KEYS = "SELECT DISTINCT track_key AS k1 FROM {report_live}"
 REACH = 2
 """Buckets around a row within which its pairing decisions depend on other rows."""
 EXPORT_COLUMNS = (
@@ -103,8 +104,10 @@ class Scope:
         return f"{column} IN (SELECT bucket FROM {{report_dirty}}{condition[which]})"
 
     def keys(self, kind: str, every: str) -> str:
-        """SQL for the keys (`k1`, `k2`) of `kind` whose map may change: `every` (a SELECT
-        of `k1`, `k2`) in a rebuild."""
+        """SQL for the keys (`k1`, `k2`) of `kind` whose map may change.
+
+        In a rebuild, every key: `every` (a SELECT of `k1`, `k2`).
+        """
         if self.full:
             return every
         return f"SELECT k1, k2 FROM {{report_touched}} WHERE kind = '{kind}'"
@@ -246,8 +249,10 @@ UNION SELECT 'format', source_format, '' FROM {all_export}"""
         ]
 
     def _maps(self, scope: Scope) -> list[str]:
-        """SQL updating the maps for the touched keys; where an answer changes, the export
-        rows it keys or credits are marked dirty first."""
+        """SQL updating the maps for the touched keys.
+
+        Where an answer changes, the export rows it keys or credits are marked dirty first.
+        """
         maps = [
             # (map, kind, key columns, value columns, new answers, export rows it serves)
             (
@@ -299,7 +304,7 @@ UNION SELECT 'format', source_format, '' FROM {all_export}"""
                 tuple(LIVE_TRACKS_COLUMNS.split(", ")[1:]),
                 # The latest live play of each track, found through its index.
                 f"SELECT {', '.join(f'l.{c}' for c in LIVE_TRACKS_COLUMNS.split(', '))}\n"
-                f"FROM ({scope.keys('track', 'SELECT DISTINCT track_key AS k1 FROM {report_live}')}) AS k\n"
+                f"FROM ({scope.keys('track', LIVE_TRACK_KEYS)}) AS k\n"
                 "JOIN {report_live} AS l ON l.id = (\n"
                 "  SELECT id FROM {report_live} WHERE track_key = k.k1\n"
                 "  ORDER BY played_at DESC, id DESC LIMIT 1\n)",
@@ -334,7 +339,6 @@ UNION SELECT 'format', source_format, '' FROM {all_export}"""
         `repair` 1: the answer is the row's key, so its pairing is decided again (±REACH);
         0: only its credits change.
         """
-        keys = ", ".join(f"k{n}" for n in range(1, len(key) + 1))
         touched = ", ".join(f"t.k{n} AS {column}" for n, column in enumerate(key, 1))
         differs = " OR ".join(f"m.{column} IS NOT n.{column}" for column in value)
         steps = _steps(REACH) if repair == "1" else "m_steps (step) AS (VALUES (0))"

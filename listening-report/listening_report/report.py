@@ -153,11 +153,17 @@ def _top_from_table(kind: str) -> str:
 
 
 def _local_figures(views: Views, minutes: int, local: str) -> list[str]:
-    """CTEs of the views of days, weeks, hours and streaks in local time, from the plays
-    per UTC hour (`report_hours`) whose quarters (`minutes` 15) or hours (60) fall whole in
-    one local hour; `local` turns the Unix time `t` into local seconds."""
+    """Return CTEs of the views of days, weeks, hours and streaks in local time.
+
+    They come from the plays per UTC hour (`report_hours`), whose quarters (`minutes` 15)
+    or hours (60) fall whole in one local hour; `local` turns the Unix time `t` into local
+    seconds.
+    """
     if minutes == 60:
-        spans = f"SELECT hour * 3600 AS t, {QUARTER_SUMS[0]} AS plays, {QUARTER_SUMS[1]} AS ms_played FROM {{report_hours}}"
+        spans = (
+            f"SELECT hour * 3600 AS t, {QUARTER_SUMS[0]} AS plays, "
+            f"{QUARTER_SUMS[1]} AS ms_played FROM {{report_hours}}"
+        )
     else:
         spans = "\n  UNION ALL\n  ".join(
             f"SELECT hour * 3600 + {q * 900} AS t, q{q}_plays AS plays, q{q}_ms_played AS ms_played"
@@ -229,8 +235,11 @@ FROM_TABLES: dict[str, str] = {
 
 
 class ReportQueries:
-    """Runs the views' SQL for one period: on the report's tables when they are current
-    (`tables`), else on the target's tables, merging every play (the reference SQL)."""
+    """Runs the views' SQL for one period.
+
+    On the report's tables when they are current (`tables`), else on the target's tables,
+    merging every play (the reference SQL).
+    """
 
     def __init__(self, connection: t.Any, views: Views, period: Period, *, tables: bool) -> None:
         self.connection = connection

@@ -292,7 +292,9 @@ ORDER BY weekday, hour""",
   (SELECT count(*) FROM {report_days}) AS days,
   (SELECT min(played_at) FROM {report_plays}) AS first_played_at,
   (SELECT max(played_at) FROM {report_plays}) AS last_played_at
-FROM (SELECT COALESCE(sum(plays), 0) AS plays, sum(ms_played) AS ms_played FROM {report_sources})""",
+FROM (
+  SELECT COALESCE(sum(plays), 0) AS plays, sum(ms_played) AS ms_played FROM {report_sources}
+)""",
     # The plays only the export has in a gap, counted through the index of play times;
     # "A" sorts after every instant (they start with a digit): no upper bound.
     "listening_gap_coverage": """SELECT
@@ -366,9 +368,11 @@ class Views:
         ]
 
     def reference_definitions(self) -> list[tuple[str, str]]:
-        """Return (quoted name, SELECT) of each view by its reference SQL, over the target's
-        tables: every query merges every play (the views as they were before the report
-        kept tables; the benchmark's baseline)."""
+        """Return (quoted name, SELECT) of each view by its reference SQL.
+
+        Over the target's tables: every query merges every play (the views as they were
+        before the report kept tables; the benchmark's baseline).
+        """
         names = self.names()
         return [(names["plays"], self.sources.plays), *self._bodies(names, VIEW_NAMES)]
 
@@ -393,10 +397,11 @@ class Views:
             tables = TableNames(self.prefix)
             source = tables.name("report_plays")
             gaps = f"(\n{listening_gaps_select(self.sources.gaps_table, self._spans())}\n)"
-            ctes = [
-                f"{names[f'all_{view}']} AS (\n{tables.fill(MATERIALIZED_BODIES[view], gaps=gaps)}\n)"
+            bodies = {
+                view: tables.fill(MATERIALIZED_BODIES[view], gaps=gaps)
                 for view in ("artist_discoveries", "listening_gap_coverage")
-            ]
+            }
+            ctes = [f"{names[f'all_{view}']} AS (\n{body}\n)" for view, body in bodies.items()]
         else:
             whole = {view: names[f"all_{view}"] for view in WHOLE_HISTORY_VIEWS}
             source = whole["plays"]
