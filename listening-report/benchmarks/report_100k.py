@@ -217,6 +217,13 @@ class Counted:
         return result
 
 
+def database_size(database: reportkit.Database) -> int:
+    """The database's size in bytes (its pages)."""
+    return database.query(
+        "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
+    )[0][0]
+
+
 def refresh_in_process(database: reportkit.Database) -> None:
     database.run(lambda c: Refresh(read_sources(c)).run(c))
 
@@ -273,7 +280,9 @@ def measure_merged(url, sqld, singer, syncs, workdir) -> dict:
     figures["baseline report rows"] = counted(lambda: report(url, baseline_page, "--no-views"))
 
     # The report's tables.
+    size = database_size(database)
     figures["rebuild"] = counted(lambda: refresh_in_process(database))
+    figures["size"] = (size, database_size(database))
     figures["views"] = {
         view: median_seconds(lambda view=view: database.query(f'SELECT * FROM "{view}" LIMIT 10'))
         for view in VIEW_NAMES
@@ -286,7 +295,7 @@ def measure_merged(url, sqld, singer, syncs, workdir) -> dict:
     for data_of in (baseline_data, data):
         data_of.pop("generated_at")
     figures["identical"] = baseline_data == data
-    figures["size"] = page.stat().st_size
+    figures["page"] = page.stat().st_size
 
     # Scheduled syncs of 20 new plays, each followed by a refresh.
     figures["syncs"] = []
@@ -335,7 +344,10 @@ def merged_cells(f: dict) -> dict[str, str]:
             f"{reads[0]['read']:,} / {reads[1]['read']:,}" if "read" in reads[1] else "-"
         ),
         "report figures identical to the baseline's": "yes" if f["identical"] else "NO",
-        "HTML file": f"{f['size'] / 1024:.0f} KiB",
+        "HTML file": f"{f['page'] / 1024:.0f} KiB",
+        "database size: before / after the first refresh": (
+            f"{f['size'][0] / 2**20:.0f} MiB / {f['size'][1] / 2**20:.0f} MiB"
+        ),
         "first refresh (rebuild)": f"{f['rebuild']['seconds']:.1f} s{_rows(f['rebuild'])}",
         f"refresh after a sync of {SYNC_PLAYS} plays (median of {SYNCS})": (
             f"{sync['seconds'] * 1000:.0f} ms{_rows(sync)}"

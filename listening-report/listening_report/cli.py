@@ -8,6 +8,7 @@ listening-report`, `meltano run ... listening-report:refresh`).
 
 from __future__ import annotations
 
+import time
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from target_turso.connection import (
     connect,
     describe_error,
     is_remote,
+    is_transient,
     local_path,
     redact_url,
 )
@@ -101,7 +103,8 @@ def _open(database_url: str | None, auth_token: str | None) -> t.Any:
         raise click.ClickException(str(error)) from None
 
 
-READ_TRIES = 3
+READ_TRIES = 4
+FIRST_RETRY_DELAY_S = 0.5
 
 
 def _sqld_statement_error(url: str, error: ValueError) -> bool:
@@ -273,9 +276,11 @@ class Settings:
     def run(self, work: t.Callable[[t.Any], T]) -> T:
         """Run `work` on a connection; errors become one line naming the setting to fix.
 
-        sqld 0.24 intermittently fails a large read-only statement on a connection that
-        ran others (see `_sqld_statement_error`): `work` runs again on a new connection.
+        `work` runs again on a new connection when sqld 0.24 fails a large statement with
+        a bogus error (see `_sqld_statement_error`), and after a pause when another writer
+        holds the database (a sync writing: the refresh's write transaction waits for it).
         """
+        delay = FIRST_RETRY_DELAY_S
         for attempt in range(1, READ_TRIES + 1):
             connection = _open(self.database_url, self.auth_token)
             try:
@@ -283,10 +288,14 @@ class Settings:
             except LayoutError as error:
                 raise click.ClickException(str(error)) from None
             except ValueError as error:
-                if attempt == READ_TRIES or not _sqld_statement_error(self.url, error):
+                busy = is_transient(error)
+                if attempt == READ_TRIES or not (busy or _sqld_statement_error(self.url, error)):
                     raise click.ClickException(
                         describe_error(error, self.url, self.auth_token)
                     ) from None
+                if busy:
+                    time.sleep(delay)
+                    delay *= 2
             finally:
                 connection.close()
         raise AssertionError  # unreachable: the loop returns or raises
