@@ -179,7 +179,9 @@ BASELINE_VIEWS = ("top_tracks", "plays")
 
 
 def run_cli(*args: str) -> None:
-    subprocess.run([BIN / "listening-report", *args], capture_output=True, check=True)
+    result = subprocess.run([BIN / "listening-report", *args], capture_output=True, text=True)
+    if result.returncode:
+        raise SystemExit(f"listening-report {' '.join(args)} failed: {result.stderr}")
 
 
 def sync_files(live: list[dict], workdir: Path) -> list[Path]:

@@ -45,9 +45,45 @@ def add_sql(table: str, keys: str, sums: dict[str, str], rows: str) -> str:
     )
 
 
-def _drop_empty(table: str, key: str, touched: str) -> str:
-    """SQL deleting the rows of `table` left without plays, among the keys `touched`."""
-    return f"DELETE FROM {table} WHERE plays = 0 AND {key} IN ({touched})"
+def _drop_empty(table: str, key: str, rows: str) -> str:
+    """SQL deleting the rows of `table` left without plays: keys that `rows` took plays from."""
+    return (
+        f"DELETE FROM {table} WHERE plays = 0 AND {key} IN (\n"
+        f"  SELECT {key} FROM ({rows}) GROUP BY {key} HAVING min(sign) < 0\n)"
+    )
+
+
+def distinct_tracks(parent: str, key: str, pairs: str, rows: str) -> tuple[str, ...]:
+    """SQL keeping `parent.tracks`, the distinct tracks per `key`, from the signed `rows`.
+
+    `pairs` counts the plays of each (`key`, `track_key`): a pair going from no plays to
+    some adds a track, one going to none removes it. Runs after `parent` got its new keys
+    (their `tracks` start at 0) and before `pairs` changes; then updates `pairs`.
+    """
+    changed = (
+        f"SELECT {key}, track_key, sum(sign) AS plays FROM ({rows})\n"
+        f"WHERE {key} IS NOT NULL AND track_key IS NOT NULL GROUP BY {key}, track_key"
+    )
+    return (
+        f"""WITH m_pairs AS MATERIALIZED (
+{changed}
+),
+m_moves AS MATERIALIZED (
+  SELECT d.{key}, sum(
+    (COALESCE(p.plays, 0) + d.plays > 0) - (COALESCE(p.plays, 0) > 0)
+  ) AS tracks
+  FROM m_pairs AS d
+  LEFT JOIN {pairs} AS p ON p.{key} = d.{key} AND p.track_key = d.track_key
+  GROUP BY d.{key}
+)
+UPDATE {parent}
+SET tracks = tracks + (SELECT tracks FROM m_moves AS m WHERE m.{key} = {parent}.{key})
+WHERE {key} IN (SELECT {key} FROM m_moves)""",
+        add_sql(pairs, f"{key}, track_key", {"plays": "sign"}, rows),
+        f"DELETE FROM {pairs}\nWHERE plays = 0 AND ({key}, track_key) IN (\n"
+        f"  SELECT {key}, track_key FROM ({rows})\n"
+        f"  GROUP BY {key}, track_key HAVING min(sign) < 0\n)",
+    )
 
 
 TOTALS = {"plays": "sign", "ms_played": "sign * ms_played"}
@@ -74,7 +110,7 @@ TRACKS = Aggregate(
     },
     statements=(
         add_sql("{report_tracks}", "track_key", TOTALS, "SELECT * FROM {delta}"),
-        _drop_empty("{report_tracks}", "track_key", "SELECT track_key FROM {delta}"),
+        _drop_empty("{report_tracks}", "track_key", "SELECT * FROM {delta}"),
         # The latest play names the track (a renamed track shows its current name).
         f"""UPDATE {{report_tracks}}
 SET (last_played_at, track_name, artist_names, album_name) = (
@@ -118,7 +154,7 @@ ARTISTS = Aggregate(
     tables={
         "report_artists": (
             "(artist_key PRIMARY KEY, plays INTEGER NOT NULL, ms_played INTEGER NOT NULL,"
-            " tracks INTEGER, last_played_at, artist_name, first_played_at,"
+            " tracks INTEGER NOT NULL DEFAULT 0, last_played_at, artist_name, first_played_at,"
             " first_artist_name, first_track_name)"
         ),
         "report_artist_tracks": (
@@ -135,16 +171,11 @@ ARTISTS = Aggregate(
     },
     statements=(
         add_sql("{report_artists}", "artist_key", TOTALS, CREDITS),
-        add_sql("{report_artist_tracks}", "artist_key, track_key", {"plays": "sign"}, CREDITS),
-        _drop_empty("{report_artist_tracks}", "artist_key", f"SELECT artist_key FROM ({CREDITS})"),
-        _drop_empty("{report_artists}", "artist_key", f"SELECT artist_key FROM ({CREDITS})"),
+        *distinct_tracks("{report_artists}", "artist_key", "{report_artist_tracks}", CREDITS),
+        _drop_empty("{report_artists}", "artist_key", CREDITS),
         # Latest credit: the name shown; first credit: when the artist was discovered.
         f"""UPDATE {{report_artists}}
-SET tracks = (
-    SELECT count(*) FROM {{report_artist_tracks}} AS t
-    WHERE t.artist_key = {{report_artists}}.artist_key
-  ),
-  (last_played_at, artist_name) = (
+SET (last_played_at, artist_name) = (
     SELECT played_at, artist_name FROM {{report_play_artists}} AS a
     WHERE a.artist_key = {{report_artists}}.artist_key
     ORDER BY played_at DESC, play_key DESC, credit_position DESC
@@ -164,7 +195,7 @@ ALBUMS = Aggregate(
     tables={
         "report_albums": (
             "(album_key PRIMARY KEY, plays INTEGER NOT NULL, ms_played INTEGER NOT NULL,"
-            " tracks INTEGER, last_played_at, album_name, artist_names)"
+            " tracks INTEGER NOT NULL DEFAULT 0, last_played_at, album_name, artist_names)"
         ),
         "report_album_tracks": (
             "(album_key NOT NULL, track_key NOT NULL, plays INTEGER NOT NULL,"
@@ -179,20 +210,12 @@ ALBUMS = Aggregate(
     },
     statements=(
         add_sql("{report_albums}", "album_key", TOTALS, "SELECT * FROM {delta}"),
-        add_sql(
-            "{report_album_tracks}",
-            "album_key, track_key",
-            {"plays": "sign"},
-            "SELECT * FROM {delta}",
+        *distinct_tracks(
+            "{report_albums}", "album_key", "{report_album_tracks}", "SELECT * FROM {delta}"
         ),
-        _drop_empty("{report_album_tracks}", "album_key", "SELECT album_key FROM {delta}"),
-        _drop_empty("{report_albums}", "album_key", "SELECT album_key FROM {delta}"),
+        _drop_empty("{report_albums}", "album_key", "SELECT * FROM {delta}"),
         f"""UPDATE {{report_albums}}
-SET tracks = (
-    SELECT count(*) FROM {{report_album_tracks}} AS t
-    WHERE t.album_key = {{report_albums}}.album_key
-  ),
-  (last_played_at, album_name, artist_names) = (
+SET (last_played_at, album_name, artist_names) = (
     SELECT played_at, album_name, {names_sql("album_artists")} FROM {{report_plays}} AS p
     WHERE p.album_key = {{report_albums}}.album_key
     ORDER BY played_at DESC, play_key DESC
@@ -203,43 +226,52 @@ WHERE album_key IN (SELECT album_key FROM {{delta}})""",
 )
 
 
-def _periods(table: str, period: str, start: str, end: str) -> tuple[str, str]:
-    """SQL recomputing `table` for the periods the delta touched, from their plays.
+DAY_COLUMNS = "plays INTEGER NOT NULL, ms_played INTEGER NOT NULL, tracks INTEGER NOT NULL"
+PERIOD_COLUMNS = (
+    "plays INTEGER NOT NULL, ms_played INTEGER NOT NULL, tracks INTEGER NOT NULL DEFAULT 0"
+)
+WEEK_START = "date(played_at, '-6 days', 'weekday 1')"
+"""The Monday that starts a play's week (UTC): step back 6 days, then on to a Monday."""
+MONTH = "substr(played_at, 1, 7)"
 
-    A period's row holds its plays, listening time and distinct tracks (UTC periods).
-    `start` is SQL for the period a `played_at` falls in (its first day, as text); `end`
-    for the day after it, from `{period}`. Instants are text, so text order is time order.
+
+def _period(table: str, period: str, start: str) -> tuple[str, ...]:
+    """SQL keeping `table` (plays, listening time, distinct tracks per UTC `period`).
+
+    `start` is the period a play falls in; the distinct tracks come from its pair counts.
     """
-    touched = f"SELECT DISTINCT {start} AS {period} FROM {{delta}}"
+    rows = f"SELECT *, {start} AS {period} FROM {{delta}}"
+    pairs = table.replace("}", "_tracks}")
     return (
-        f"DELETE FROM {table} WHERE {period} IN ({touched})",
-        f"""INSERT INTO {table} ({period}, plays, ms_played, tracks)
-SELECT t.{period}, count(*), sum(p.ms_played), count(DISTINCT p.track_key)
-FROM ({touched}) AS t
-JOIN {{report_plays}} AS p ON p.played_at >= t.{period} AND p.played_at < {end}
-GROUP BY t.{period}""",
+        add_sql(table, period, TOTALS, rows),
+        *distinct_tracks(table, period, pairs, rows),
+        _drop_empty(table, period, rows),
     )
 
 
-PERIOD_COLUMNS = "plays INTEGER NOT NULL, ms_played INTEGER NOT NULL, tracks INTEGER NOT NULL"
-WEEK_START = "date(played_at, '-6 days', 'weekday 1')"
-"""The Monday that starts a play's week (UTC): step back 6 days, then on to a Monday."""
-
 PERIODS = Aggregate(
     tables={
-        "report_days": f"(day TEXT PRIMARY KEY, {PERIOD_COLUMNS}) WITHOUT ROWID",
+        "report_days": f"(day TEXT PRIMARY KEY, {DAY_COLUMNS}) WITHOUT ROWID",
         "report_weeks": f"(week_start TEXT PRIMARY KEY, {PERIOD_COLUMNS}) WITHOUT ROWID",
         "report_months": f"(month TEXT PRIMARY KEY, {PERIOD_COLUMNS}) WITHOUT ROWID",
+        **{
+            f"report_{period}_tracks": (
+                f"({key} TEXT NOT NULL, track_key NOT NULL, plays INTEGER NOT NULL,"
+                f" PRIMARY KEY ({key}, track_key)) WITHOUT ROWID"
+            )
+            for period, key in (("weeks", "week_start"), ("months", "month"))
+        },
     },
     statements=(
-        *_periods("{report_days}", "day", "date(played_at)", "date(t.day, '+1 day')"),
-        *_periods("{report_weeks}", "week_start", WEEK_START, "date(t.week_start, '+7 days')"),
-        *_periods(
-            "{report_months}",
-            "month",
-            "substr(played_at, 1, 7)",
-            "date(t.month || '-01', '+1 month')",
-        ),
+        # A day's plays are few: read again for each day the delta touched.
+        "DELETE FROM {report_days} WHERE day IN (SELECT date(played_at) FROM {delta})",
+        """INSERT INTO {report_days} (day, plays, ms_played, tracks)
+SELECT t.day, count(*), sum(p.ms_played), count(DISTINCT p.track_key)
+FROM (SELECT DISTINCT date(played_at) AS day FROM {delta}) AS t
+JOIN {report_plays} AS p ON p.played_at >= t.day AND p.played_at < date(t.day, '+1 day')
+GROUP BY t.day""",
+        *_period("{report_weeks}", "week_start", WEEK_START),
+        *_period("{report_months}", "month", MONTH),
     ),
 )
 
@@ -304,7 +336,7 @@ SOURCES = Aggregate(
     },
     statements=(
         add_sql("{report_sources}", "source", TOTALS, "SELECT * FROM {delta}"),
-        _drop_empty("{report_sources}", "source", "SELECT source FROM {delta}"),
+        _drop_empty("{report_sources}", "source", "SELECT * FROM {delta}"),
     ),
 )
 

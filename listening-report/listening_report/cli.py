@@ -221,7 +221,11 @@ def main(
     if ctx.invoked_subcommand is not None:
         return
     period = _period(timezone, since, until)
-    data = ctx.obj.run(lambda connection: _report(ctx.obj, connection, period, top, views))
+    refresh, current = ctx.obj.run(lambda connection: _prepare(ctx.obj, connection, views))
+    # On a connection of its own: sqld fails large statements less often on a new one.
+    data = ctx.obj.run(
+        lambda connection: build_report(connection, refresh.views, period, top, tables=current)
+    )
     page = html.render(data)
     try:
         html.write(page, output)
@@ -332,20 +336,17 @@ def _refresh(settings: Settings, connection: t.Any, refresh: Refresh) -> Outcome
     return outcome
 
 
-def _report(
-    settings: Settings, connection: t.Any, period: Period, top: int, write: bool
-) -> dict[str, t.Any]:
-    """Refresh (when allowed), then compute the report's data."""
+def _prepare(settings: Settings, connection: t.Any, write: bool) -> tuple[Refresh, bool]:
+    """Refresh (when allowed); return the refresh and whether the report's tables are current."""
     refresh = Refresh(read_sources(connection, settings.table_prefix), settings.table_prefix)
     if write:
         _refresh(settings, connection, refresh)
-        current = True
-    else:
-        current = refresh.pending(connection) == 0
-        if not current:
-            click.echo(
-                "The report's tables are not current (run `listening-report refresh` with a "
-                "read-write token): merging every play for this report",
-                err=True,
-            )
-    return build_report(connection, refresh.views, period, top, tables=current)
+        return refresh, True
+    current = refresh.pending(connection) == 0
+    if not current:
+        click.echo(
+            "The report's tables are not current (run `listening-report refresh` with a "
+            "read-write token): merging every play for this report",
+            err=True,
+        )
+    return refresh, current

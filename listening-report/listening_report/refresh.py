@@ -55,7 +55,6 @@ from listening_report.merge import (
     dropped_ctes,
     export_track_uri_rows,
     live_track_uri_rows,
-    most_played,
     pairs,
     plays_select,
     timed,
@@ -192,12 +191,20 @@ class Refresh:
         )
 
     def _mark_changed(self, scope: Scope) -> str:
-        """SQL marking dirty the buckets within two reaches of each changed row."""
+        """SQL marking dirty the buckets whose fates a changed row may change.
+
+        A live row changes the pairing of the rows within REACH of it; an export row also
+        the fates of the export rows within REACH (duplicates, Account data twins), whose
+        change changes the pairing REACH further.
+        """
         live, export = self._changed_rows(scope)
         return f"""WITH {_steps(2 * REACH)}
 INSERT INTO {{report_dirty}} (bucket, pairs, plays)
-SELECT DISTINCT bucket + step, 1, 1
-FROM (SELECT bucket FROM {live} UNION SELECT bucket FROM {export}), m_steps
+SELECT DISTINCT bucket + step, 1, 1 FROM (
+  SELECT bucket, step FROM {live}, m_steps WHERE abs(step) <= {REACH}
+  UNION ALL
+  SELECT bucket, step FROM {export}, m_steps
+)
 WHERE true
 ON CONFLICT (bucket) DO UPDATE SET pairs = 1, plays = 1"""
 
@@ -248,6 +255,25 @@ UNION SELECT 'format', source_format, '' FROM {all_export}"""
             ),
         ]
 
+    @staticmethod
+    def _most_played(scope: Scope, kind: str, counts: str, key: tuple[str, ...], value: str) -> str:
+        """SQL for the `value` with the most plays in `counts` of each key that may change.
+
+        `merge.most_played` by the primary key of `counts`: ties go to the smallest value,
+        and `counts` holds no key without plays.
+        """
+        every = ", ".join(f"{column} AS k{n}" for n, column in enumerate(key, 1))
+        keys = scope.keys(kind, f"SELECT DISTINCT {every} FROM {counts}")
+        match = " AND ".join(f"c.{column} = k.k{n}" for n, column in enumerate(key, 1))
+        named = ", ".join(f"k.k{n} AS {column}" for n, column in enumerate(key, 1))
+        return f"""SELECT * FROM (
+  SELECT {named}, (
+    SELECT {value} FROM {counts} AS c WHERE {match} ORDER BY plays DESC, {value} LIMIT 1
+  ) AS {value}
+  FROM ({keys}) AS k
+)
+WHERE {value} IS NOT NULL"""
+
     def _maps(self, scope: Scope) -> list[str]:
         """SQL updating the maps for the touched keys.
 
@@ -260,12 +286,7 @@ UNION SELECT 'format', source_format, '' FROM {all_export}"""
                 "artist",
                 ("name",),
                 ("uri",),
-                most_played(
-                    "name",
-                    "uri",
-                    "SELECT name, uri, plays FROM {report_artist_uri_counts}\n"
-                    f"WHERE {scope.touched('artist', 'name')}",
-                ),
+                self._most_played(scope, "artist", "{report_artist_uri_counts}", ("name",), "uri"),
                 "e.artist = c.name",
                 "0",
             ),
@@ -274,11 +295,8 @@ UNION SELECT 'format', source_format, '' FROM {all_export}"""
                 "album",
                 ("album", "artist"),
                 ("album_key",),
-                most_played(
-                    "album, artist",
-                    "album_key",
-                    "SELECT album, artist, album_key, plays FROM {report_album_key_counts}\n"
-                    f"WHERE {scope.touched('album', 'album', 'artist')}",
+                self._most_played(
+                    scope, "album", "{report_album_key_counts}", ("album", "artist"), "album_key"
                 ),
                 "e.artist = c.artist AND lower(trim(e.album_name)) = c.album",
                 "0",
@@ -288,11 +306,8 @@ UNION SELECT 'format', source_format, '' FROM {all_export}"""
                 "title",
                 ("title", "artist"),
                 ("uri",),
-                most_played(
-                    "title, artist",
-                    "uri",
-                    "SELECT title, artist, uri, plays FROM {report_track_uri_counts}\n"
-                    f"WHERE {scope.touched('title', 'title', 'artist')}",
+                self._most_played(
+                    scope, "title", "{report_track_uri_counts}", ("title", "artist"), "uri"
                 ),
                 "e.title = c.title AND e.artist = c.artist AND e.uri IS NULL",
                 "1",
@@ -336,23 +351,24 @@ UNION SELECT 'format', source_format, '' FROM {all_export}"""
     ) -> str:
         """SQL marking the buckets of the export plays whose map answer changes.
 
+        The keys whose answer changes are those whose old and new (key, value) rows differ.
         `repair` 1: the answer is the row's key, so its pairing is decided again (±REACH);
         0: only its credits change.
         """
-        touched = ", ".join(f"t.k{n} AS {column}" for n, column in enumerate(key, 1))
-        differs = " OR ".join(f"m.{column} IS NOT n.{column}" for column in value)
+        columns = ", ".join((*key, *value))
+        keys = ", ".join(key)
         steps = _steps(REACH) if repair == "1" else "m_steps (step) AS (VALUES (0))"
         return f"""WITH {steps},
 m_new AS MATERIALIZED (
 {answers}
 ),
+m_old AS MATERIALIZED (
+  SELECT {columns} FROM {table} WHERE {Scope(full=False).touched(kind, *key)}
+),
 m_changed AS MATERIALIZED (
-  SELECT c.* FROM (
-    SELECT {touched} FROM {{report_touched}} AS t WHERE t.kind = '{kind}'
-  ) AS c
-  LEFT JOIN {table} AS m ON {" AND ".join(f"m.{column} = c.{column}" for column in key)}
-  LEFT JOIN m_new AS n ON {" AND ".join(f"n.{column} = c.{column}" for column in key)}
-  WHERE {differs}
+  SELECT {keys} FROM (SELECT * FROM m_old EXCEPT SELECT * FROM m_new)
+  UNION
+  SELECT {keys} FROM (SELECT * FROM m_new EXCEPT SELECT * FROM m_old)
 )
 INSERT INTO {{report_dirty}} (bucket, pairs, plays)
 SELECT DISTINCT e.bucket + step, {repair}, 1

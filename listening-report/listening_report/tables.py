@@ -87,9 +87,14 @@ INPUT_INDEXES: dict[str, tuple[str, str]] = {
     "report_export_track": ("report_export", "(track_key) WHERE is_play"),
     "report_export_artist": ("report_export", "(artist) WHERE is_play"),
     "report_export_unnamed": ("report_export", "(title, artist) WHERE is_play AND uri IS NULL"),
+    # A name's most played key is the first entry of its range.
+    "report_artist_uri_best": ("report_artist_uri_counts", "(name, plays DESC, uri)"),
+    "report_album_key_best": ("report_album_key_counts", "(album, artist, plays DESC, album_key)"),
+    "report_track_uri_best": ("report_track_uri_counts", "(title, artist, plays DESC, uri)"),
 }
 PLAYS_INDEXES: dict[str, tuple[str, str]] = {
-    "report_plays_time": ("report_plays", "(played_at)"),
+    # Covering what a day's, week's or month's figures read: their plays, through it alone.
+    "report_plays_time": ("report_plays", "(played_at, track_key, ms_played)"),
     "report_plays_bucket": ("report_plays", "(bucket)"),
     "report_plays_track": ("report_plays", "(track_key, played_at, play_key)"),
     "report_plays_album": ("report_plays", "(album_key, played_at, play_key)"),
