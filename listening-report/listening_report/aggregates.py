@@ -77,8 +77,9 @@ m_moves AS MATERIALIZED (
   GROUP BY d.{key}
 )
 UPDATE {parent}
-SET tracks = tracks + (SELECT tracks FROM m_moves AS m WHERE m.{key} = {parent}.{key})
-WHERE {key} IN (SELECT {key} FROM m_moves)""",
+SET tracks = {parent}.tracks + m.tracks
+FROM m_moves AS m
+WHERE m.{key} = {parent}.{key}""",
         add_sql(pairs, f"{key}, track_key", {"plays": "sign"}, rows),
         f"DELETE FROM {pairs}\nWHERE plays = 0 AND ({key}, track_key) IN (\n"
         f"  SELECT {key}, track_key FROM ({rows})\n"
@@ -106,6 +107,10 @@ TRACKS = Aggregate(
         "report_tracks_rank": (
             "report_tracks",
             "(plays DESC, ms_played DESC, track_name, track_key)",
+        ),
+        "report_tracks_minutes": (
+            "report_tracks",
+            "(ms_played DESC, plays DESC, track_name, track_key)",
         ),
     },
     statements=(
@@ -167,6 +172,10 @@ ARTISTS = Aggregate(
             "report_artists",
             "(plays DESC, ms_played DESC, artist_name, artist_key)",
         ),
+        "report_artists_minutes": (
+            "report_artists",
+            "(ms_played DESC, plays DESC, artist_name, artist_key)",
+        ),
         "report_artists_first": ("report_artists", "(first_played_at, artist_key)"),
     },
     statements=(
@@ -206,6 +215,10 @@ ALBUMS = Aggregate(
         "report_albums_rank": (
             "report_albums",
             "(plays DESC, ms_played DESC, album_name, album_key)",
+        ),
+        "report_albums_minutes": (
+            "report_albums",
+            "(ms_played DESC, plays DESC, album_name, album_key)",
         ),
     },
     statements=(
