@@ -8,6 +8,7 @@ listening-report`, `meltano run ... listening-report:refresh`).
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import typing as t
 from dataclasses import dataclass
@@ -29,7 +30,8 @@ from listening_report import html
 from listening_report.layout import LayoutError, read_sources
 from listening_report.period import Period, parse_bound, parse_timezone
 from listening_report.refresh import Outcome, Refresh
-from listening_report.report import build_report
+from listening_report.report import ReportQueries, build_report
+from listening_report.views import Views
 
 ENV_PREFIX = "LISTENING_REPORT_"
 T = t.TypeVar("T")
@@ -221,10 +223,12 @@ def main(
     if ctx.invoked_subcommand is not None:
         return
     period = _period(timezone, since, until)
-    refresh, current = ctx.obj.run(lambda connection: _prepare(ctx.obj, connection, views))
-    # On a connection of its own: sqld fails large statements less often on a new one.
+    ready = ctx.obj.run(lambda connection: _prepare(ctx.obj, connection, period, views))
+    # First on a connection of its own: sqld 0.24 fails large statements less often so.
     data = ctx.obj.run(
-        lambda connection: build_report(connection, refresh.views, period, top, tables=current)
+        lambda connection: build_report(
+            connection, ready.views, period, top, tables=ready.current, changes=ready.changes
+        )
     )
     page = html.render(data)
     try:
@@ -336,17 +340,30 @@ def _refresh(settings: Settings, connection: t.Any, refresh: Refresh) -> Outcome
     return outcome
 
 
-def _prepare(settings: Settings, connection: t.Any, write: bool) -> tuple[Refresh, bool]:
-    """Refresh (when allowed); return the refresh and whether the report's tables are current."""
+@dataclass(frozen=True)
+class Prepared:
+    """What the report's statement needs to know before it runs."""
+
+    views: Views
+    current: bool
+    """Whether the report's tables are current."""
+    changes: list[tuple[dt.datetime, int]]
+    """The time zone's offsets over the plays."""
+
+
+def _prepare(settings: Settings, connection: t.Any, period: Period, write: bool) -> Prepared:
+    """Refresh (when allowed), find whether the tables are current and the time zone's offsets."""
     refresh = Refresh(read_sources(connection, settings.table_prefix), settings.table_prefix)
     if write:
         _refresh(settings, connection, refresh)
-        return refresh, True
-    current = refresh.pending(connection) == 0
-    if not current:
-        click.echo(
-            "The report's tables are not current (run `listening-report refresh` with a "
-            "read-write token): merging every play for this report",
-            err=True,
-        )
-    return refresh, current
+        current = True
+    else:
+        current = refresh.pending(connection) == 0
+        if not current:
+            click.echo(
+                "The report's tables are not current (run `listening-report refresh` with a "
+                "read-write token): merging every play for this report",
+                err=True,
+            )
+    queries = ReportQueries(connection, refresh.views, period, tables=current)
+    return Prepared(refresh.views, current, queries.offset_changes())

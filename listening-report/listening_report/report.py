@@ -248,7 +248,7 @@ class ReportQueries:
         self.tables = tables
         self.names = TableNames(views.prefix)
 
-    def _offset_changes(self) -> list[tuple[dt.datetime, int]]:
+    def offset_changes(self) -> list[tuple[dt.datetime, int]]:
         """The UTC offsets of the period's time zone from the first to the last play."""
         if self.tables:
             bounds_sql = self.names.fill(
@@ -264,14 +264,16 @@ class ReportQueries:
             *(parse_utc(bounds[end]) if bounds[end] else now for end in ("first", "last")),
         )
 
-    def sections(self, top_n: int) -> dict[str, t.Any]:
+    def sections(
+        self, top_n: int, changes: list[tuple[dt.datetime, int]] | None = None
+    ) -> dict[str, t.Any]:
         """Return every section, in local time, from one statement.
 
         The whole history comes from the report's tables (aggregates: a few thousand rows
         read); a period from its plays in `report_plays`; without current tables, from one
         merge of every play.
         """
-        changes = self._offset_changes()
+        changes = changes or self.offset_changes()
         if self.tables and self.period.whole and aligned(changes, 15):
             minutes = 60 if aligned(changes, 60) else 15
             local, params = local_seconds_sql("t", changes)
@@ -373,15 +375,23 @@ def listening_gaps(
 
 
 def build_report(
-    connection: t.Any, views: Views, period: Period, top_n: int, *, tables: bool
+    connection: t.Any,
+    views: Views,
+    period: Period,
+    top_n: int,
+    *,
+    tables: bool,
+    changes: list[tuple[dt.datetime, int]] | None = None,
 ) -> dict[str, t.Any]:
     """Return every figure the HTML report shows, as JSON-ready data.
 
     `tables`: the report's tables are current (see `refresh`); else the figures come from
-    the target's tables, merging every play (slower, the same figures).
+    the target's tables, merging every play (slower, the same figures). `changes`: the
+    time zone's offsets over the plays (`ReportQueries.offset_changes`), if known, so that
+    the report's one statement is the first on `connection`.
     """
     queries = ReportQueries(connection, views, period, tables=tables)
-    sections = queries.sections(top_n)
+    sections = queries.sections(top_n, changes)
     [summary] = sections["summary"]
     return {
         "timezone": period.timezone.key,
