@@ -226,6 +226,21 @@ def database_size(database: reportkit.Database) -> int:
     )[0][0]
 
 
+def trigger_cost(url: str, singer: Path, workdir: Path) -> tuple[float, float]:
+    """Seconds to load every live play again (unchanged: the target upserts, nothing is
+    logged) with the report's triggers and without them, on a copy of the database."""
+    bare = workdir / "no-triggers.db"
+    reportkit.Database(url).query("VACUUM INTO ?", (str(bare),))
+    database = reportkit.Database(str(bare))
+    for (name,) in database.query(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'report_capture_%'"
+    ):
+        database.query(f'DROP TRIGGER "{name}"')
+    times = (load(singer, url, workdir), load(singer, str(bare), workdir))
+    bare.unlink()
+    return times
+
+
 def refresh_in_process(database: reportkit.Database) -> None:
     database.run(lambda c: Refresh(read_sources(c)).run(c))
 
@@ -310,6 +325,8 @@ def measure_merged(url, sqld, singer, syncs, workdir) -> dict:
         figures["syncs"].append(
             {"load": loaded, "changes": changes, **counted(lambda: refresh_in_process(database))}
         )
+    if sqld is None:  # the change-capture triggers' cost on the target's writes
+        figures["triggers"] = trigger_cost(url, singer, workdir)
     # A newer export overlapping the first: imported, then caught up in one refresh.
     start = time.perf_counter()
     reportkit.import_export(database, workdir / "newer-export", workdir)
@@ -358,6 +375,9 @@ def merged_cells(f: dict) -> dict[str, str]:
         "first refresh (rebuild)": f"{f['rebuild']['seconds']:.1f} s{_rows(f['rebuild'])}",
         f"refresh after a sync of {SYNC_PLAYS} plays (median of {SYNCS})": (
             f"{sync['seconds'] * 1000:.0f} ms{_rows(sync)}"
+        ),
+        "load every live play again, unchanged: with triggers / without": (
+            "{:.1f} s / {:.1f} s".format(*f["triggers"]) if "triggers" in f else "-"
         ),
         "newer export: import / rows changed / catch-up refresh": (
             f"{f['newer import']:.0f} s / {f['newer changes']:,} / "
