@@ -325,6 +325,7 @@ def measure_merged(url, sqld, singer, syncs, workdir) -> dict:
         figures["syncs"].append(
             {"load": loaded, "changes": changes, **counted(lambda: refresh_in_process(database))}
         )
+    figures["idle"] = counted(lambda: refresh_in_process(database))  # nothing changed
     if sqld is None:  # the change-capture triggers' cost on the target's writes
         figures["triggers"] = trigger_cost(url, singer, workdir)
     # A newer export overlapping the first: imported, then caught up in one refresh.
@@ -376,6 +377,7 @@ def merged_cells(f: dict) -> dict[str, str]:
         f"refresh after a sync of {SYNC_PLAYS} plays (median of {SYNCS})": (
             f"{sync['seconds'] * 1000:.0f} ms{_rows(sync)}"
         ),
+        "refresh with nothing to do": f"{f['idle']['seconds'] * 1000:.0f} ms{_rows(f['idle'])}",
         "load every live play again, unchanged: with triggers / without": (
             "{:.1f} s / {:.1f} s".format(*f["triggers"]) if "triggers" in f else "-"
         ),

@@ -7,8 +7,9 @@ a few maps from names to keys (`report_*_uris`, `report_live_tracks`), kept from
 So a refresh, for the rows `report_changes` lists (see `capture`):
 
 1. replaces them in `report_live`/`report_export`, subtracting the old rows from the
-   counts and adding the new ones, and marks the buckets within four of each old and new
-   row `dirty`;
+   counts and adding the new ones, and marks `dirty` the buckets within two of each old
+   and new live row, and within four of each export row (its fate's change reaches two
+   buckets, and that change's effect on pairing two more);
 2. updates the maps for the names whose counts changed; where a map's answer changes,
    the export rows it keys (±2 buckets) or credits are marked dirty too;
 3. decides duplicates, Account data twins, keys and live twins again for the dirty
