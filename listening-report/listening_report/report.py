@@ -1,10 +1,13 @@
 """Compute the figures of the report: what the page shows, as plain JSON data.
 
-Every figure comes from the views' own SQL, run as a WITH clause over the plays of
-the period, with `played_at` turned into local time so that the views' days, weeks,
-hours and streaks fall in the report's time zone. Only aggregates leave the
-database. Artists count as new in the month of their first play ever, so a period
-that starts later still knows who was heard before it.
+All figures come from one statement. For the whole history they are read from the
+report's tables (`FROM_TABLES`: the aggregates, with each UTC hour's plays turned into
+local days, weeks and hours); for a period, from the views' own SQL run as a WITH clause
+over the period's plays in `report_plays`; without current tables, over one merge of
+every play. `played_at` is turned into local time so that days, weeks, hours and streaks
+fall in the report's time zone. Only aggregates leave the database. Artists count as new
+in the month of their first play ever, so a period that starts later still knows who was
+heard before it.
 """
 
 from __future__ import annotations

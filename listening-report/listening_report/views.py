@@ -1,9 +1,12 @@
-"""The SQL views: one definition serves the database views and the report's queries.
+"""The SQL views: what each means (BODIES) and how the database serves it (stored views).
 
-Everything builds on `plays` (one row per play, whatever its source). Views bucket
-time in UTC, since a view cannot take a time zone; the HTML report buckets days,
-weeks and hours in the time zone it is asked for. Tops break ties on minutes,
-then name, then key, so every order is stable.
+BODIES define every view over `plays` (one row per play, whatever its source): the
+reference, which the report runs itself when the report's tables are not current and
+which the tests hold the tables to. The stored views (MATERIALIZED_BODIES) give the same
+rows from the report's tables (see `refresh`). Views bucket time in UTC, since a view
+cannot take a time zone; the HTML report buckets days, weeks and hours in the time zone
+it is asked for. Tops break ties on minutes, then name, then key, so every order is
+stable.
 """
 
 from __future__ import annotations
