@@ -36,7 +36,7 @@ sync: setup
 	       echo "  3. Run 'make auth' and store the refresh token it prints."; \
 	       echo "Then run 'make sync' again. No account at hand? 'make demo' runs everything offline."; \
 	       exit 1; }
-	$(MELTANO) run tap-spotify-recent target-turso
+	$(MELTANO) run tap-spotify-recent target-turso listening-report:refresh
 
 auth: setup
 	$(MELTANO) invoke tap-spotify-recent:auth

@@ -1,4 +1,5 @@
-"""`meltano run tap-spotify-recent target-turso` for real: Meltano, sqld, the Spotify contract.
+"""The main job (`meltano run tap-spotify-recent target-turso listening-report:refresh`) for
+real: Meltano, sqld, the Spotify contract.
 
 Each test starts from a brand-new Meltano system database, like a scheduled run on a fresh
 GitHub runner, so whatever carries over between runs is what the project keeps in Turso.
@@ -19,7 +20,7 @@ from testkit.meltano import install_project
 from testkit.spotify import SpotifyServer
 
 STATE_ID = "dev:tap-spotify-recent-to-target-turso"
-MAIN_JOB = ("run", "tap-spotify-recent", "target-turso")
+MAIN_JOB = ("run", "tap-spotify-recent", "target-turso", "listening-report:refresh")
 
 
 def tap_env(server: SpotifyServer) -> dict[str, str]:
@@ -110,6 +111,9 @@ def test_main_job_keeps_every_play_once_in_turso_across_fresh_runners(
     assert "No state was found" not in run.output
     assert sorted(stored_plays(sqld.url, token)) == sorted(stored([*first, *second, late]))
     assert not has_gap_rows(sqld.url, token)
+    # The job's last step brought the report's tables up to date, the late play included.
+    assert query(sqld.url, 'SELECT count(*) FROM "plays"', token) == [(51,)]
+    assert query(sqld.url, 'SELECT count(*) FROM "report_changes"', token) == [(0,)]
 
     # More than 50 plays before the next run: 10 are beyond Spotify's window.
     third = spotify.add_plays(60)

@@ -35,6 +35,10 @@ sys.path.insert(0, str(HERE.parents[1] / "tests"))  # the repo's testkit (sqld)
 
 import history  # noqa: E402
 import reportkit  # noqa: E402
+from listening_report import html  # noqa: E402
+from listening_report.layout import PLAYS_COLUMNS, read_sources  # noqa: E402
+from listening_report.refresh import Refresh  # noqa: E402
+from listening_report.views import VIEW_NAMES, Views  # noqa: E402
 from target_turso.connection import connect  # noqa: E402
 from testkit.sqld import SqldServer  # noqa: E402
 
@@ -70,21 +74,8 @@ def read_raw(url: str, *tables: str) -> None:
     connection.close()
 
 
-def query_view(url: str, sql: str) -> list:
-    connection = connect(url)
-    try:
-        return connection.execute(sql).fetchall()
-    finally:
-        connection.close()
-
-
-def report(url: str, output: Path) -> None:
-    subprocess.run(
-        [BIN / "listening-report", "--database-url", url, "--output", output,
-         "--timezone", "Europe/Berlin"],
-        capture_output=True,
-        check=True,
-    )  # fmt: skip
+def report(url: str, output: Path, *args: str) -> None:
+    run_cli("--database-url", url, "--output", str(output), "--timezone", "Europe/Berlin", *args)
 
 
 def chromium(page: Path, profile: Path, *args: str) -> str:
@@ -123,6 +114,7 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     with SqldServer(workdir / "sqld") as sqld:
         for name, url in (("local file", str(workdir / "plays.db")), ("sqld (HTTP)", sqld.url)):
             loaded = load(singer, url, workdir)
+            run_cli("refresh", "--database-url", url)  # the report's tables, once
             raw = median_seconds(lambda url=url: read_raw(url))
             output = workdir / f"report-{len(rows)}.html"
             generated = median_seconds(lambda url=url, output=output: report(url, output))
@@ -154,7 +146,7 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
 
     merged = None
     if args.export_plays:
-        merged = merged_history(args.export_plays, args.plays, workdir, profile)
+        merged = merged_history(args.export_plays, args.plays, workdir)
 
     print(
         f"{args.plays:,} plays, median of {RUNS} runs, {sys.platform}, {time.strftime('%Y-%m-%d')}"
@@ -180,76 +172,236 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
 
 LIVE_MISSED = 0.02
 """Share of the live period's plays the live feed missed (outages); the export has them."""
+SYNCS = 3
+SYNC_PLAYS = 20
+BASELINE_VIEWS = ("top_tracks", "plays")
+"""Views timed by their reference SQL too (each query merges every play: minutes in all)."""
 
 
-def merged_history(export_plays: int, live_plays: int, workdir: Path, profile: Path) -> dict:
-    """Time the report of an export of `export_plays` plays merged with live plays.
+def run_cli(*args: str) -> None:
+    result = subprocess.run([BIN / "listening-report", *args], capture_output=True, text=True)
+    if result.returncode:
+        raise SystemExit(f"listening-report {' '.join(args)} failed: {result.stderr}")
+
+
+def sync_files(live: list[dict], workdir: Path) -> list[Path]:
+    """SYNCS Singer files of SYNC_PLAYS new plays each, after the last live play, of tracks
+    heard lately (as a scheduled sync brings them)."""
+    rng = random.Random(5)
+    moment = dt.datetime.fromisoformat(live[-1]["played_at"].replace("Z", "+00:00"))
+    files = []
+    for n in range(SYNCS):
+        plays = []
+        for _ in range(SYNC_PLAYS):
+            moment += dt.timedelta(seconds=rng.randint(150, 300), milliseconds=rng.randint(1, 999))
+            played_at = moment.isoformat(timespec="milliseconds")[:-6] + "Z"
+            plays.append({"played_at": played_at, "track": rng.choice(live[-2000:])["track"]})
+        files.append(workdir / f"sync-{n}.singer")
+        with files[-1].open("w") as out:
+            history.write_singer(plays, out)
+    return files
+
+
+class Counted:
+    """Wall time and, on sqld, the rows it read and wrote (its admin API's accounting)."""
+
+    def __init__(self, sqld: SqldServer | None) -> None:
+        self.sqld = sqld
+
+    def __call__(self, action) -> dict:
+        before = self.sqld.rows_counted() if self.sqld else None
+        start = time.perf_counter()
+        action()
+        result = {"seconds": time.perf_counter() - start}
+        if before:
+            after = self.sqld.rows_counted()
+            result["read"], result["written"] = (a - b for a, b in zip(after, before, strict=True))
+        return result
+
+
+def database_size(database: reportkit.Database) -> int:
+    """The database's size in bytes (its pages)."""
+    return database.query(
+        "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
+    )[0][0]
+
+
+def trigger_cost(url: str, singer: Path, workdir: Path) -> tuple[float, float]:
+    """Seconds to load every live play again (unchanged: the target upserts, nothing is
+    logged) with the report's triggers and without them, on a copy of the database."""
+    bare = workdir / "no-triggers.db"
+    reportkit.Database(url).query("VACUUM INTO ?", (str(bare),))
+    database = reportkit.Database(str(bare))
+    for (name,) in database.query(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'report_capture_%'"
+    ):
+        database.query(f'DROP TRIGGER "{name}"')
+    times = (load(singer, url, workdir), load(singer, str(bare), workdir))
+    bare.unlink()
+    return times
+
+
+def refresh_in_process(database: reportkit.Database) -> None:
+    database.run(lambda c: Refresh(read_sources(c)).run(c))
+
+
+def merged_history(export_plays: int, live_plays: int, workdir: Path) -> dict:
+    """Measure a long history merged from an export and the live plays, on a file and on
+    sqld, with today's views (the reference SQL, every query merging every play) as the
+    baseline in the same run.
 
     The listener's history starts in 2016. The tap has been recording the last
     `live_plays` plays, missing LIVE_MISSED of them; the export was downloaded a fifth of
-    them ago, so the live feed alone has the plays since.
+    them ago, so the live feed alone has the plays since. A newer export, downloaded a
+    tenth of them ago, overlaps the first.
     """
     recent = live_plays // 5
     plays = history.plays(export_plays + recent, start=dt.date(2016, 1, 4))
     rng = random.Random(3)
     live = [play for play in plays[-live_plays:] if rng.random() > LIVE_MISSED]
     entries = history.write_export(plays[:-recent], workdir / "export")
+    history.write_export(plays[: -recent // 2], workdir / "newer-export")
     singer = workdir / "live.singer"
     with singer.open("w") as out:
         history.write_singer(live, out)
-    live_only = workdir / "live-only.db"
-    load(singer, str(live_only), workdir)
-    database = reportkit.Database(str(workdir / "merged.db"))
-    shutil.copyfile(live_only, database.url)
-    start = time.perf_counter()
-    reportkit.import_export(database, workdir / "export", workdir)
-    imported = time.perf_counter() - start
-    result = {"entries": entries, "live_plays": len(live), "imported": imported}
-    for name, url, tables in (
-        ("live", str(live_only), ("recently_played",)),
-        ("merged", database.url, ("recently_played", "streaming_history")),
-    ):
-        output = workdir / f"report-{name}.html"
-        result[name] = {
-            "raw": median_seconds(lambda url=url, tables=tables: read_raw(url, *tables)),
-            "report": median_seconds(lambda url=url, output=output: report(url, output)),
-            "top_tracks": median_seconds(
-                lambda url=url: query_view(url, 'SELECT * FROM "top_tracks" LIMIT 10')
-            ),
-            "size": output.stat().st_size,
-            "rendered": median_seconds(
-                lambda output=output: chromium(output, profile, "--dump-dom")
-            ),
-        }
-    result["sources"] = query_view(
-        database.url, 'SELECT source, count(*) FROM "plays" GROUP BY source ORDER BY source'
-    )
-    result["rows"] = query_view(database.url, 'SELECT count(*) FROM "streaming_history"')[0][0]
+    syncs = sync_files(live, workdir)
+    result = {"entries": entries, "live_plays": len(live)}
+    with SqldServer(workdir / "sqld-merged", admin=True) as sqld:
+        for name, url, server in (
+            ("local file", str(workdir / "merged.db"), None),
+            ("sqld (HTTP)", sqld.url, sqld),
+        ):
+            result[name] = measure_merged(url, server, singer, syncs, workdir)
     return result
 
 
+def measure_merged(url, sqld, singer, syncs, workdir) -> dict:
+    """Load, then measure the baseline, the first refresh, the views, the report, syncs."""
+    counted = Counted(sqld)
+    database = reportkit.Database(url)
+    figures = {"load": load(singer, url, workdir)}
+    start = time.perf_counter()
+    reportkit.import_export(database, workdir / "export", workdir)
+    figures["import"] = time.perf_counter() - start
+    figures["rows"] = database.query('SELECT count(*) FROM "streaming_history"')[0][0]
+
+    # Baseline: the views as they were (reference SQL over the target's tables).
+    plain = database.run(lambda c: Views(read_sources(c), "baseline_"))
+    for name, body in plain.reference_definitions():
+        database.query(f"CREATE VIEW {name} AS {body}")
+    for view in BASELINE_VIEWS:
+        sql = f'SELECT * FROM "baseline_{view}" LIMIT 10'
+        figures[f"baseline {view}"] = median_seconds(lambda sql=sql: database.query(sql))
+    baseline_page = workdir / "baseline.html"
+    figures["baseline report"] = median_seconds(lambda: report(url, baseline_page, "--no-views"))
+    figures["baseline report rows"] = counted(lambda: report(url, baseline_page, "--no-views"))
+
+    # The report's tables.
+    size = database_size(database)
+    figures["rebuild"] = counted(lambda: refresh_in_process(database))
+    figures["size"] = (size, database_size(database))
+    figures["views"] = {
+        view: median_seconds(lambda view=view: database.query(f'SELECT * FROM "{view}" LIMIT 10'))
+        for view in VIEW_NAMES
+    }
+    figures["plays whole"] = median_seconds(lambda: database.query('SELECT * FROM "plays"'))
+    # Every row and column of `plays` read in the database, without sending them.
+    every_value = "SELECT sum(" + " + ".join(f"length({c})" for c in PLAYS_COLUMNS) + ") FROM plays"
+    figures["plays read"] = median_seconds(lambda: database.query(every_value))
+    page = workdir / "tables.html"
+    figures["report"] = median_seconds(lambda: report(url, page))
+    figures["report rows"] = counted(lambda: report(url, page))
+    baseline_data, data = (html.read_data(path.read_text()) for path in (baseline_page, page))
+    for data_of in (baseline_data, data):
+        data_of.pop("generated_at")
+    figures["identical"] = baseline_data == data
+    figures["page"] = page.stat().st_size
+
+    # Scheduled syncs of 20 new plays, each followed by a refresh.
+    figures["syncs"] = []
+    for sync in syncs:
+        loaded = load(sync, url, workdir)
+        changes = database.query('SELECT count(*) FROM "report_changes"')[0][0]
+        figures["syncs"].append(
+            {"load": loaded, "changes": changes, **counted(lambda: refresh_in_process(database))}
+        )
+    figures["idle"] = counted(lambda: refresh_in_process(database))  # nothing changed
+    if sqld is None:  # the change-capture triggers' cost on the target's writes
+        figures["triggers"] = trigger_cost(url, singer, workdir)
+    # A newer export overlapping the first: imported, then caught up in one refresh.
+    start = time.perf_counter()
+    reportkit.import_export(database, workdir / "newer-export", workdir)
+    figures["newer import"] = time.perf_counter() - start
+    figures["newer changes"] = database.query('SELECT count(*) FROM "report_changes"')[0][0]
+    figures["catch up"] = counted(lambda: refresh_in_process(database))
+    figures["sources"] = database.query(
+        'SELECT source, count(*) FROM "plays" GROUP BY source ORDER BY source'
+    )
+    return figures
+
+
+def _rows(figure: dict) -> str:
+    """The rows sqld counted for a measure, if any."""
+    if "read" not in figure:
+        return ""
+    return f", {figure['read']:,} rows read, {figure['written']:,} written"
+
+
+def merged_cells(f: dict) -> dict[str, str]:
+    """The figures of one database, by line of the table."""
+    others = {view: s for view, s in f["views"].items() if view not in BASELINE_VIEWS}
+    slowest = max(others, key=others.get)
+    sync = sorted(f["syncs"], key=lambda s: s["seconds"])[SYNCS // 2]
+    reads = (f["baseline report rows"], f["report rows"])
+    cells = {"load live plays / import the export": f"{f['load']:.1f} s / {f['import']:.0f} s"}
+    for view in BASELINE_VIEWS:
+        cells[f"`SELECT * FROM {view} LIMIT 10`: baseline (today's views) / tables"] = (
+            f"{f[f'baseline {view}'] * 1000:.0f} ms / {f['views'][view] * 1000:.1f} ms"
+        )
+    return {
+        **cells,
+        "slowest other view, `LIMIT 10`": f"{others[slowest] * 1000:.1f} ms ({slowest})",
+        "`SELECT * FROM plays`: every row fetched / every value read in the database": (
+            f"{f['plays whole']:.2f} s / {f['plays read']:.2f} s"
+        ),
+        "report (CLI): baseline / tables": f"{f['baseline report']:.2f} s / {f['report']:.2f} s",
+        "rows read per report: baseline / tables": (
+            f"{reads[0]['read']:,} / {reads[1]['read']:,}" if "read" in reads[1] else "-"
+        ),
+        "report figures identical to the baseline's": "yes" if f["identical"] else "NO",
+        "HTML file": f"{f['page'] / 1024:.0f} KiB",
+        "database size: before / after the first refresh": (
+            f"{f['size'][0] / 2**20:.0f} MiB / {f['size'][1] / 2**20:.0f} MiB"
+        ),
+        "first refresh (rebuild)": f"{f['rebuild']['seconds']:.1f} s{_rows(f['rebuild'])}",
+        f"refresh after a sync of {SYNC_PLAYS} plays (median of {SYNCS})": (
+            f"{sync['seconds'] * 1000:.0f} ms{_rows(sync)}"
+        ),
+        "refresh with nothing to do": f"{f['idle']['seconds'] * 1000:.0f} ms{_rows(f['idle'])}",
+        "load every live play again, unchanged: with triggers / without": (
+            "{:.1f} s / {:.1f} s".format(*f["triggers"]) if "triggers" in f else "-"
+        ),
+        "newer export: import / rows changed / catch-up refresh": (
+            f"{f['newer import']:.0f} s / {f['newer changes']:,} / "
+            f"{f['catch up']['seconds']:.1f} s{_rows(f['catch up'])}"
+        ),
+    }
+
+
 def print_merged(merged: dict) -> None:
-    live, both = merged["live"], merged["merged"]
+    local, remote = (merged_cells(merged[name]) for name in ("local file", "sqld (HTTP)"))
     print()
     print(
-        f"Merged history: an export of {merged['entries']:,} entries ({merged['rows']:,} rows "
-        f"after the tap's key), imported in {merged['imported']:.0f} s, merged with "
-        f"{merged['live_plays']:,} live plays (local file):"
+        f"Merged history: an export of {merged['entries']:,} entries "
+        f"({merged['local file']['rows']:,} rows after the tap's key) merged with "
+        f"{merged['live_plays']:,} live plays: "
+        + ", ".join(f"{n:,} plays {source}" for source, n in merged["local file"]["sources"])
     )
-    print(", ".join(f"{count:,} plays {source}" for source, count in merged["sources"]))
     print()
-    print("| | live plays alone | merged history | ratio |")
-    print("|---|---|---|---|")
-    for label, key, unit in (
-        ("baseline: read the raw tables", "raw", "s"),
-        ("report (CLI, views included)", "report", "s"),
-        ("query `SELECT * FROM top_tracks LIMIT 10`", "top_tracks", "s"),
-        ("render in headless Chromium", "rendered", "s"),
-    ):
-        ratio = both[key] / live[key]
-        print(f"| {label} | {live[key]:.2f} {unit} | {both[key]:.2f} {unit} | {ratio:.1f} x |")
-    sizes = (live["size"] / 1024, both["size"] / 1024)
-    print(f"| HTML file | {sizes[0]:.0f} KiB | {sizes[1]:.0f} KiB | {sizes[1] / sizes[0]:.1f} x |")
+    print("| | local file | sqld (HTTP) |")
+    print("|---|---|---|")
+    for label, cell in local.items():
+        print(f"| {label} | {cell} | {remote[label]} |")
 
 
 if __name__ == "__main__":

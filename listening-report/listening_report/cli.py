@@ -1,12 +1,16 @@
-"""The `listening-report` command: create the SQL views, then write the HTML report.
+"""The `listening-report` command: refresh the report's tables and views, write the report.
 
-Every option can also be set through an environment variable, which is how
-Meltano passes a utility's settings (`meltano invoke listening-report`).
+`listening-report refresh` only brings the report's tables up to date (the step after the
+target in the scheduled job). Every option can also be set through an environment
+variable, which is how Meltano passes a utility's settings (`meltano invoke
+listening-report`, `meltano run ... listening-report:refresh`).
 """
 
 from __future__ import annotations
 
+import time
 import typing as t
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -16,6 +20,7 @@ from target_turso.connection import (
     connect,
     describe_error,
     is_remote,
+    is_transient,
     local_path,
     redact_url,
 )
@@ -23,10 +28,12 @@ from target_turso.connection import (
 from listening_report import html
 from listening_report.layout import LayoutError, read_sources
 from listening_report.period import Period, parse_bound, parse_timezone
-from listening_report.report import build_report
+from listening_report.refresh import Outcome, Refresh
+from listening_report.report import ReportQueries, StoredTimes, build_report
 from listening_report.views import Views
 
 ENV_PREFIX = "LISTENING_REPORT_"
+T = t.TypeVar("T")
 DEFAULT_OUTPUT = "output/listening-report.html"
 
 
@@ -97,7 +104,8 @@ def _open(database_url: str | None, auth_token: str | None) -> t.Any:
         raise click.ClickException(str(error)) from None
 
 
-READ_TRIES = 3
+READ_TRIES = 4
+FIRST_RETRY_DELAY_S = 0.5
 
 
 def _sqld_statement_error(url: str, error: ValueError) -> bool:
@@ -111,26 +119,39 @@ def _sqld_statement_error(url: str, error: ValueError) -> bool:
     return is_remote(url) and "stream error" in str(error)
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@_setting(
-    "database_url",
-    default=None,
-    help="Database the target writes to: a file path, file: URL, libsql:// (Turso), "
-    "or http(s):// (sqld). Empty means `turso.db` in the working directory, as for the target.",
+DATABASE_SETTINGS = (
+    _setting(
+        "database_url",
+        default=None,
+        help="Database the target writes to: a file path, file: URL, libsql:// (Turso), "
+        "or http(s):// (sqld). Empty means `turso.db` in the working directory, as for the "
+        "target.",
+    ),
+    _setting(
+        "auth_token",
+        default=None,
+        show_default=False,
+        help="Turso/sqld auth token (JWT) for a remote database. Secret: never printed.",
+    ),
+    _setting(
+        "table_prefix",
+        default="",
+        help="The target's `table_prefix`: tables are `<prefix>recently_played`, "
+        "`<prefix>streaming_history` (the Spotify data export) and `<prefix>listening_gaps`; "
+        "the views and the report's tables get the same prefix.",
+    ),
 )
-@_setting(
-    "auth_token",
-    default=None,
-    show_default=False,
-    help="Turso/sqld auth token (JWT) for a remote database. Secret: never printed.",
-)
-@_setting(
-    "table_prefix",
-    default="",
-    help="The target's `table_prefix`: tables are `<prefix>recently_played`, "
-    "`<prefix>streaming_history` (the Spotify data export) and `<prefix>listening_gaps`; "
-    "the views get the same prefix.",
-)
+
+
+def _database_settings(command: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    """Declare the settings naming the target's database (the report's and `refresh`'s)."""
+    for declare in reversed(DATABASE_SETTINGS):
+        command = declare(command)
+    return command
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@_database_settings
 @_setting(
     "output",
     "-o",
@@ -168,8 +189,9 @@ def _sqld_statement_error(url: str, error: ValueError) -> bool:
     switch=True,
     default=True,
     show_default=True,
-    help="Create or replace the SQL views (top_tracks, ...) in the database. "
-    "Turn off for a read-only token.",
+    help="Bring the report's tables and the SQL views (top_tracks, ...) up to date before "
+    "the report. Turn off for a read-only token: the report then reads the tables if they "
+    "are current, else merges every play itself (slower).",
 )
 @click.option(
     "--about",
@@ -182,7 +204,9 @@ def _sqld_statement_error(url: str, error: ValueError) -> bool:
     callback=_settings_markdown,
     help="Print the settings as a Markdown table and exit.",
 )
+@click.pass_context
 def main(
+    ctx: click.Context,
     database_url: str | None,
     auth_token: str | None,
     table_prefix: str,
@@ -193,37 +217,18 @@ def main(
     timezone: str,
     views: bool,
 ) -> None:
-    """Create SQL views of your Spotify plays and write a static HTML report."""
+    """Keep SQL views of your Spotify plays current and write a static HTML report."""
+    ctx.obj = Settings(database_url, auth_token, table_prefix)
+    if ctx.invoked_subcommand is not None:
+        return
     period = _period(timezone, since, until)
-    connection = _open(database_url, auth_token)
-    url = database_url or DEFAULT_DATABASE_URL
-    try:
-        plays = Views(read_sources(connection, table_prefix), table_prefix)
-        if views:
-            try:
-                created = plays.create(connection)
-            except ValueError as error:
-                msg = (
-                    f"Could not create the views: {describe_error(error, url, auth_token)} "
-                    f"With a read-only token, run with --no-views ({ENV_PREFIX}VIEWS=false)."
-                )
-                raise click.ClickException(msg) from None
-            click.echo(f"Created or replaced {len(created)} views: {', '.join(created)}", err=True)
-        for attempt in range(1, READ_TRIES + 1):
-            try:
-                data = build_report(connection, plays, period, top)
-                break
-            except ValueError as error:
-                if attempt == READ_TRIES or not _sqld_statement_error(url, error):
-                    raise
-                connection.close()
-                connection = _open(database_url, auth_token)
-    except LayoutError as error:
-        raise click.ClickException(str(error)) from None
-    except ValueError as error:
-        raise click.ClickException(describe_error(error, url, auth_token)) from None
-    finally:
-        connection.close()
+    ready = ctx.obj.run(lambda connection: _prepare(ctx.obj, connection, period, views))
+    # First on a connection of its own: sqld 0.24 fails large statements less often so.
+    data = ctx.obj.run(
+        lambda connection: build_report(
+            connection, ready.views, period, top, tables=ready.current, stored=ready.stored
+        )
+    )
     page = html.render(data)
     try:
         html.write(page, output)
@@ -239,3 +244,125 @@ def main(
         + (f" from {totals['first_play']} to {totals['last_play']}" if totals["plays"] else ""),
         err=True,
     )
+
+
+@main.command()
+@_database_settings
+@click.pass_obj
+def refresh(
+    group: Settings, database_url: str | None, auth_token: str | None, table_prefix: str
+) -> None:
+    """Bring the report's tables and views up to date (run it after the target)."""
+    settings = Settings(
+        database_url or group.database_url,
+        auth_token or group.auth_token,
+        table_prefix or group.table_prefix,
+    )
+    settings.run(
+        lambda connection: _refresh(
+            settings,
+            connection,
+            Refresh(read_sources(connection, settings.table_prefix), settings.table_prefix),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the target's tables are."""
+
+    database_url: str | None
+    auth_token: str | None
+    table_prefix: str
+
+    @property
+    def url(self) -> str:
+        """The database's URL, the default file when unset."""
+        return self.database_url or DEFAULT_DATABASE_URL
+
+    def run(self, work: t.Callable[[t.Any], T]) -> T:
+        """Run `work` on a connection; errors become one line naming the setting to fix.
+
+        `work` runs again on a new connection when sqld 0.24 fails a large statement with
+        a bogus error (see `_sqld_statement_error`), and after a pause when another writer
+        holds the database (a sync writing: the refresh's write transaction waits for it).
+        """
+        delay = FIRST_RETRY_DELAY_S
+        for attempt in range(1, READ_TRIES + 1):
+            connection = _open(self.database_url, self.auth_token)
+            try:
+                return work(connection)
+            except LayoutError as error:
+                raise click.ClickException(str(error)) from None
+            except ValueError as error:
+                busy = is_transient(error)
+                if attempt == READ_TRIES or not (busy or _sqld_statement_error(self.url, error)):
+                    raise click.ClickException(
+                        describe_error(error, self.url, self.auth_token)
+                    ) from None
+                if busy:
+                    time.sleep(delay)
+                    delay *= 2
+            finally:
+                connection.close()
+        raise AssertionError  # unreachable: the loop returns or raises
+
+
+def _refresh(settings: Settings, connection: t.Any, refresh: Refresh) -> Outcome:
+    """Refresh the report's tables, say what was done; a refused write names the setting."""
+    try:
+        outcome = refresh.run(connection)
+    except ValueError as error:
+        if _sqld_statement_error(settings.url, error):
+            raise
+        msg = (
+            "Could not create the views and their tables: "
+            f"{describe_error(error, settings.url, settings.auth_token)} "
+            f"With a read-only token, run with --no-views ({ENV_PREFIX}VIEWS=false)."
+        )
+        raise click.ClickException(msg) from None
+    if outcome.rebuilt:
+        click.echo(
+            f"Created or replaced {len(outcome.views)} views: {', '.join(outcome.views)} "
+            f"(the report's tables rebuilt in {outcome.seconds:.1f} s)",
+            err=True,
+        )
+    elif outcome.changes:
+        rows = f"{outcome.changes} row{'s' if outcome.changes > 1 else ''}"
+        click.echo(
+            f"Refreshed the report's tables in {outcome.seconds:.2f} s: {rows} of the "
+            "target's tables changed since the last refresh",
+            err=True,
+        )
+    else:
+        click.echo("The report's tables are current", err=True)
+    return outcome
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the report's statement needs to know before it runs."""
+
+    views: Views
+    current: bool
+    """Whether the report's tables are current."""
+    stored: StoredTimes
+    """The time zone's offsets over the plays, and whether impossible times are stored."""
+
+
+def _prepare(settings: Settings, connection: t.Any, period: Period, write: bool) -> Prepared:
+    """Refresh (when allowed), find whether the tables are current and the time zone's offsets."""
+    refresh = Refresh(read_sources(connection, settings.table_prefix), settings.table_prefix)
+    if write:
+        _refresh(settings, connection, refresh)
+        current = True
+    else:
+        current = refresh.pending(connection) == 0
+        if not current:
+            click.echo(
+                "The report's tables are not current (run `listening-report refresh` with a "
+                "read-write token): merging every play for this report",
+                err=True,
+            )
+    queries = ReportQueries(connection, refresh.views, period, tables=current)
+    return Prepared(refresh.views, current, queries.stored_times())

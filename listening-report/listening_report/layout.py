@@ -107,6 +107,15 @@ class Table:
         """Tell whether some column holds the dotted property `path`."""
         return self.column_expression(path) != "NULL"
 
+    def column_of(self, path: str) -> str | None:
+        """Return the name of the column that holds the dotted property `path`, if any."""
+        parts = path.split(".")
+        for depth in range(len(parts), 0, -1):
+            column = FLATTEN_SEPARATOR.join(parts[:depth])
+            if column in self.columns:
+                return column
+        return None
+
 
 def read_table(connection: t.Any, name: str) -> Table | None:
     """Return the table `name`, or None when the database has no such table."""
@@ -114,13 +123,33 @@ def read_table(connection: t.Any, name: str) -> Table | None:
     return Table(name, columns) if columns else None
 
 
-def recently_played_select(table: Table) -> str:
+LIVE_KEY = "played_at"
+LIVE_PATHS = (
+    "played_at",
+    "track.uri",
+    "track.id",
+    "track.name",
+    "track.artists",
+    "track.album.uri",
+    "track.album.name",
+    "track.album.artists",
+    "track.duration_ms",
+    "track.is_local",
+)
+"""The properties of a live play the report reads (its key first)."""
+
+
+def recently_played_select(table: Table, where: str = "", *, plays_only: bool = True) -> str:
     """Return the SELECT turning `recently_played` rows into rows of the `plays` view.
 
     Minutes listened are an estimate: Spotify lists a play once it passed 30 s and
     says nothing of how long it lasted, so a play counts the track's full length.
     Tracks are keyed on their URI, which local files (whose `id` is null) have too.
     `id` (the stored `played_at`, the table's key) tells plays apart for the merge.
+    A play whose time SQLite cannot read, or no play can have, is left out, unless
+    `plays_only` is off: then every row SQLite can date comes, with `possible` saying
+    whether a play can have its time (the report's copy keeps them all, see `refresh`).
+    `where` restricts the rows (SQL on the table's columns).
     """
     missing = [path for path in ("played_at", "track.uri") if not table.holds(path)]
     if missing:
@@ -149,21 +178,45 @@ def recently_played_select(table: Table) -> str:
         "is_local": col("track.is_local"),
         "id": col("played_at"),
     }
+    possible = possible_instant(columns["played_at"])
+    if plays_only:
+        conditions = [possible]
+    else:
+        columns["possible"] = f"({possible})"
+        conditions = [f"{columns['played_at']} IS NOT NULL"]
+    if where:
+        conditions.append(where)
     select = ",\n  ".join(f"{expression} AS {name}" for name, expression in columns.items())
-    # A play whose time SQLite cannot read, or no play can have, is left out.
     return (
-        f"SELECT\n  {select}\nFROM {quote_identifier(table.name)}\n"
-        f"WHERE {possible_instant(columns['played_at'])}"
+        f"SELECT\n  {select}\nFROM {quote_identifier(table.name)}\nWHERE {' AND '.join(conditions)}"
     )
 
 
-def streaming_history_select(table: Table) -> str:
+EXPORT_KEY = "play_id"
+EXPORT_PATHS = (
+    "play_id",
+    "source_format",
+    "ended_at",
+    "ms_played",
+    "track_name",
+    "artist_name",
+    "album_name",
+    "spotify_track_uri",
+    "kind",
+)
+"""The properties of an export row the report reads (its key first)."""
+
+
+def streaming_history_select(table: Table, where: str = "", *, plays_only: bool = True) -> str:
     """Return the SELECT of the export's plays of music, as `merge.merged_select` reads them.
 
-    A row is a play of music when it is a track (`kind` is null in Account data files that
-    do not say) named or with a URI, lasting MIN_MS_PLAYED to MAX_MS_PLAYED, ending at a
-    time a play can have (which leaves out times SQLite cannot read). Episodes and
-    audiobooks are left out.
+    A row is a play of music (`is_play`) when it is a track (`kind` is null in Account data
+    files that do not say) named or with a URI, lasting MIN_MS_PLAYED to MAX_MS_PLAYED,
+    ending at a time a play can have (which leaves out times SQLite cannot read). Episodes
+    and audiobooks are left out, unless `plays_only` is off: the report's copy of the export
+    keeps every row, with `possible` saying whether a play can end at its time (any such
+    row tells when the export starts and ends). `where` restricts the rows (SQL on the
+    table's columns).
     """
     missing = [path for path in ("play_id", "ended_at", "ms_played") if not table.holds(path)]
     if missing:
@@ -185,13 +238,22 @@ def streaming_history_select(table: Table) -> str:
         "title": normalized_name(col("track_name")),
         "artist": normalized_name(col("artist_name")),
     }
-    select = ",\n  ".join(f"{expression} AS {name}" for name, expression in columns.items())
-    return (
-        f"SELECT\n  {select}\nFROM {quote_identifier(table.name)}\n"
-        f"WHERE {columns['ms_played']} BETWEEN {MIN_MS_PLAYED} AND {MAX_MS_PLAYED}\n"
-        f"  AND {possible_instant(columns['played_at'])}\n"
+    possible = possible_instant(columns["played_at"])
+    is_play = (
+        f"{columns['ms_played']} BETWEEN {MIN_MS_PLAYED} AND {MAX_MS_PLAYED}\n"
+        f"  AND {possible}\n"
         f"  AND COALESCE({col('kind')}, 'track') = 'track'\n"
         f"  AND COALESCE({columns['uri']}, {columns['track_name']}) IS NOT NULL"
+    )
+    columns["is_play"] = f"({is_play})"
+    if not plays_only:
+        columns["possible"] = f"({possible})"
+    select = ",\n  ".join(f"{expression} AS {name}" for name, expression in columns.items())
+    conditions = [is_play] if plays_only else []
+    if where:
+        conditions.append(where)
+    return f"SELECT\n  {select}\nFROM {quote_identifier(table.name)}" + (
+        f"\nWHERE {' AND '.join(conditions)}" if conditions else ""
     )
 
 
@@ -207,37 +269,43 @@ def _instants(table: Table, names: tuple[str, ...]) -> str:
     return f"SELECT {columns} FROM {quote_identifier(table.name)} LIMIT -1"
 
 
-def listening_gaps_select(gaps: Table | None, export: Table | None) -> str:
+def export_spans_select(export: Table) -> str:
+    """Return the SELECT of the first and last instant (`first`, `last`) of each export format.
+
+    Every row counts (skips and podcasts too): all tell when the export was recording.
+    Rows dated where no play can be (year 0001 or 9999) span nothing.
+    """
+    ended_at = normalized_instant(export.column_expression("ended_at"))
+    return f"""SELECT source_format, min(ended_at) AS first, max(ended_at) AS last
+FROM (
+  SELECT {ended_at} AS ended_at, {export.column_expression("source_format")} AS source_format
+  FROM {quote_identifier(export.name)}
+  LIMIT -1
+)
+WHERE {possible_instant("ended_at")}
+GROUP BY source_format"""
+
+
+def listening_gaps_select(gaps: Table | None, spans: str | None) -> str:
     """Return the SELECT of the gaps the tap reported, with whether the export spans each.
 
-    Columns: GAP_COLUMNS (UTC text) and `export_spans`: 1 when the plays of one export
-    format run from the bookmark to the oldest returned play (each give or take
-    TOLERANCE_S), so the export holds every play of the gap. Rows dated where no play can
-    be (year 0001 or 9999) span nothing.
+    `spans` is the SELECT of the export's spans (see `export_spans_select`), None without
+    an export. Columns: GAP_COLUMNS (UTC text) and `export_spans`: 1 when the plays of one
+    export format run from the bookmark to the oldest returned play (each give or take
+    TOLERANCE_S), so the export holds every play of the gap.
     """
     if gaps is None:
         return _empty_select((*GAP_COLUMNS, "export_spans"))
-    if export is None:
+    if spans is None:
         return f"SELECT *, 0 AS export_spans FROM ({_instants(gaps, GAP_COLUMNS)})"
-    ended_at = normalized_instant(export.column_expression("ended_at"))
     after, before = (
         f"strftime('{PLAYED_AT_FORMAT}', {column}, '{sign}{TOLERANCE_S} seconds')"
         for column, sign in (("g.bookmark", "+"), ("g.oldest_returned_played_at", "-"))
     )
-    return f"""WITH m_export_spans AS (
-  SELECT min(ended_at) AS first, max(ended_at) AS last
-  FROM (
-    SELECT {ended_at} AS ended_at, {export.column_expression("source_format")} AS source_format
-    FROM {quote_identifier(export.name)}
-    LIMIT -1
-  )
-  WHERE {possible_instant("ended_at")}
-  GROUP BY source_format
-)
-SELECT
+    return f"""SELECT
   g.*,
   EXISTS (
-    SELECT 1 FROM m_export_spans
+    SELECT 1 FROM ({spans})
     WHERE first <= COALESCE({after}, first) AND last >= COALESCE({before}, last)
   ) AS export_spans
 FROM ({_instants(gaps, GAP_COLUMNS)}) AS g"""
@@ -265,6 +333,12 @@ class Sources:
     """The tap's listening gaps (see `listening_gaps_select`)."""
     bounds: str
     """The first and last instant of any play, live or exported, cheaply (no merge)."""
+    live: Table | None
+    """The live plays' table (`recently_played`), if any."""
+    export: Table | None
+    """The export's table (`streaming_history`), if any."""
+    gaps_table: Table | None
+    """The tap's listening gaps (`listening_gaps`), if any."""
 
 
 def read_sources(connection: t.Any, table_prefix: str = "") -> Sources:
@@ -299,7 +373,7 @@ def read_sources(connection: t.Any, table_prefix: str = "") -> Sources:
     return Sources(
         plays=plays,
         plays_materialized=materialized,
-        gaps=listening_gaps_select(gaps, export),
+        gaps=listening_gaps_select(gaps, export_spans_select(export) if export else None),
         bounds=bounds_select(
             [
                 (table, column)
@@ -307,4 +381,7 @@ def read_sources(connection: t.Any, table_prefix: str = "") -> Sources:
                 if table
             ]
         ),
+        live=live,
+        export=export,
+        gaps_table=gaps,
     )

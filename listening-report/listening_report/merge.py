@@ -33,6 +33,8 @@ the album the URI of the live album of that name and first artist (else a key of
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 MIN_MS_PLAYED = 30_000
 TOLERANCE_S = 60
 DUPLICATE_S = 30
@@ -54,22 +56,54 @@ def normalized_name(expression: str) -> str:
     return f"lower(trim({expression}))"
 
 
-def _credited(column: str) -> str:
-    """SQL for one row per artist credited in the JSON `column` of each live track and name.
+def credits(live: str, column: str) -> str:
+    """SQL for one row per artist credited in the JSON `column` of each live play of `live`.
 
-    Columns: the track's `track_key`, normalised `title` and `plays`, and the artist's
-    normalised `name` and `uri`.
+    Columns: the play's `track_key` and normalised `title`, `plays` (1), and the artist's
+    normalised `name` and `uri`. Every play credits its own artists.
     """
     name = normalized_name("json_extract(a.value, '$.name')")
     return (
-        f"SELECT t.track_key, {normalized_name('t.track_name')} AS title, t.plays, "
+        f"SELECT l.track_key, {normalized_name('l.track_name')} AS title, 1 AS plays, "
         f"{name} AS name, json_extract(a.value, '$.uri') AS uri "
-        f"FROM m_live_names AS t, json_each(t.{column}) AS a"
+        f"FROM {live} AS l, json_each(l.{column}) AS a"
     )
 
 
-def _most_played(key: str, value: str, rows: str) -> str:
-    """SQL mapping each `key` (columns) to its `value` with the most `plays` in `rows`."""
+def artist_uri_rows(live: str) -> str:
+    """SQL for the (`name`, `uri`, `plays`) rows from which an artist name takes its URI."""
+    return f"{credits(live, 'artists')}\n      UNION ALL\n      {credits(live, 'album_artists')}"
+
+
+def album_key_rows(live: str) -> str:
+    """SQL for the (`album`, `artist`, `album_key`, `plays`) rows naming albums of `live`."""
+    return (
+        f"SELECT {normalized_name('album_name')} AS album,\n"
+        f"        {normalized_name(FIRST_ALBUM_ARTIST)} AS artist, album_key, 1 AS plays\n"
+        f"      FROM {live}\n"
+        "      WHERE album_key LIKE 'spotify:album:%'"
+    )
+
+
+def live_track_uri_rows(live: str) -> str:
+    """SQL for the (`title`, `artist`, `uri`, `plays`) rows of the tracks heard live."""
+    rows = credits(live, "artists")
+    return f"SELECT title, name AS artist, track_key AS uri, plays FROM ({rows})"
+
+
+def export_track_uri_rows(export: str, where: str = "") -> str:
+    """SQL for the (`title`, `artist`, `uri`, `plays`) rows of the export's rows with a URI."""
+    return (
+        f"SELECT title, artist, uri, 1 AS plays FROM {export}\n"
+        f"      WHERE uri IS NOT NULL{f' AND {where}' if where else ''}"
+    )
+
+
+def most_played(key: str, value: str, rows: str) -> str:
+    """SQL mapping each `key` (columns) to its `value` with the most `plays` in `rows`.
+
+    Ties go to the smallest value.
+    """
     not_null = " AND ".join(f"{column} IS NOT NULL" for column in (*key.split(", "), value))
     return f"""  SELECT {key}, {value} FROM (
     SELECT {key}, {value},
@@ -83,11 +117,13 @@ def _most_played(key: str, value: str, rows: str) -> str:
   WHERE n = 1"""
 
 
-def _pairs(left: str, right: str, key: str, condition: str = "") -> str:
+def pairs(left: str, right: str, key: str, condition: str = "") -> str:
     """SQL pairing rows of `left` with rows of `right` of the same `key`.
 
     A pair's end times (each side's `lo` to `hi` seconds) lie within TOLERANCE_S; each row
     goes with its nearest candidate, and the pair holds only when the choice is mutual.
+    Candidates lie in adjacent buckets (the CTE `m_near` holds the steps -1, 0 and 1), so a
+    pair's decision depends only on the rows within two buckets of either side.
     """
     also = f" AND ({condition})" if condition else ""
     gap = "max(0, l.lo - r.hi, r.lo - l.hi)"
@@ -107,7 +143,58 @@ def _pairs(left: str, right: str, key: str, condition: str = "") -> str:
   WHERE left_rank = 1 AND right_rank = 1"""
 
 
-def _timed(select: str, hi: str = "lo") -> str:
+NEAR = ("m_near (step)", "  VALUES (-1), (0), (1)")
+"""The CTE of bucket steps that `pairs` joins on."""
+ACCOUNT = f"source_format = '{ACCOUNT_DATA}'"
+EXPORT_HI = f"lo + CASE WHEN {ACCOUNT} THEN {MINUTE_S} ELSE 0 END"
+"""The latest second an export row may have ended: a minute-precision time spans 59 more."""
+MATCHING = "id, title, artist, ms_played, lo, hi, bucket"
+
+
+def dropped_ctes(export: str) -> list[tuple[str, str, bool]]:
+    """Return the CTEs (name, body, computed once) of `m_dropped`, the rows not plays.
+
+    `m_dropped` holds the ids of the rows of `export` that are not plays of their own
+    (duplicates, Account data twins).
+    A row's fate depends only on the rows of `export` within two buckets of it.
+    """
+    return [
+        (
+            "m_duplicates",
+            f"""  SELECT id FROM (
+    SELECT id, lo - lag(lo) OVER (PARTITION BY uri, ms_played ORDER BY lo, id) AS after_previous
+    FROM {export}
+    WHERE NOT {ACCOUNT} AND uri IS NOT NULL
+  )
+  WHERE after_previous < {DUPLICATE_S}""",
+            False,
+        ),
+        ("m_account", f"  SELECT {MATCHING} FROM {export} WHERE {ACCOUNT}", True),
+        (
+            "m_extended_named",
+            f"  SELECT {MATCHING} FROM {export}\n"
+            f"  WHERE NOT {ACCOUNT} AND title IN (SELECT title FROM m_account)",
+            True,
+        ),
+        (
+            "m_account_twins",
+            pairs(
+                "m_account",
+                "m_extended_named",
+                "title",
+                "l.artist = r.artist OR l.ms_played = r.ms_played",
+            ),
+            True,
+        ),
+        (
+            "m_dropped",
+            "  SELECT id FROM m_duplicates\n  UNION ALL\n  SELECT left_id FROM m_account_twins",
+            True,
+        ),
+    ]
+
+
+def timed(select: str, hi: str = "lo") -> str:
     """SQL adding `lo`/`hi` (earliest and latest end, Unix seconds) and `bucket` to `select`.
 
     Rows whose `played_at` SQLite cannot read (NULL) are left out.
@@ -157,6 +244,61 @@ _EXPORT_COLUMNS = f"""  e.played_at,
   CASE WHEN e.track_key LIKE 'spotify:local:%' THEN 1
     WHEN e.track_key LIKE 'spotify:%' THEN 0 END AS is_local"""
 
+PLAY_KEY = "play_key"
+"""The column naming a play of the report's table: its live or its exported row's key."""
+
+
+@dataclass(frozen=True)
+class PlaySources:
+    """The relations the plays are made of (tables, or the reference merge's CTEs).
+
+    `live` and `export` are the live plays and the export's kept plays with their
+    `track_key`; `twins` the pairs (`left_id` export, `right_id` live, `left_ms_played`);
+    `live_tracks` the credits of each track's latest live play; `artist_uris` and
+    `album_uris` the URIs the export's names take.
+    """
+
+    live: str
+    export: str
+    twins: str
+    live_tracks: str
+    artist_uris: str
+    album_uris: str
+
+
+def plays_select(
+    sources: PlaySources,
+    plays_columns: tuple[str, ...],
+    *,
+    live_where: str = "",
+    export_where: str = "",
+    keyed: bool = False,
+) -> str:
+    """Return the SELECT of the plays, from live and exported ones.
+
+    Each live play (with its export twin, if any), then each export play without a live
+    twin, credited from what was heard live.
+    `live_where`/`export_where` restrict the rows of `l`/`e`; `keyed` adds the columns
+    PLAY_KEY (`live:<id>` or `export:<id>`), `lo` and `bucket`.
+    """
+    live_key = f",\n  'live:' || l.id AS {PLAY_KEY}, l.lo, l.bucket" if keyed else ""
+    export_key = f",\n  'export:' || e.id AS {PLAY_KEY}, e.lo, e.bucket" if keyed else ""
+    live_and = f"\nWHERE {live_where}" if live_where else ""
+    export_and = f"\n  AND {export_where}" if export_where else ""
+    return f"""SELECT
+  {_live_columns(plays_columns)}{live_key}
+FROM {sources.live} AS l
+LEFT JOIN {sources.twins} AS t ON t.right_id = l.id{live_and}
+UNION ALL
+SELECT
+{_EXPORT_COLUMNS}{export_key}
+FROM {sources.export} AS e
+LEFT JOIN {sources.live_tracks} AS c ON c.track_key = e.track_key
+LEFT JOIN {sources.artist_uris} AS au ON au.name = e.artist
+LEFT JOIN {sources.album_uris} AS al
+  ON al.album = {normalized_name("e.album_name")} AND al.artist = e.artist
+WHERE e.id NOT IN (SELECT left_id FROM {sources.twins}){export_and}"""
+
 
 def _cte(name: str, body: str, *, once: bool, materialized: bool) -> str:
     """SQL for the CTE `name`; `once`: computed once for all its uses.
@@ -173,6 +315,9 @@ def _cte(name: str, body: str, *, once: bool, materialized: bool) -> str:
     return f"{name} AS (\n{body}\nLIMIT -1)"
 
 
+LIVE_TRACKS_COLUMNS = "track_key, artists, album_key, album_name, album_artists"
+
+
 def merged_select(
     live_select: str,
     export_select: str,
@@ -180,71 +325,26 @@ def merged_select(
     *,
     materialized: bool = False,
 ) -> str:
-    """Return the SELECT of every play, live and exported, each once.
+    """Return the SELECT of every play, live and exported, each once, from the tables.
 
-    `live_select` yields the `plays_columns` plus a unique `id`; `export_select` yields the
-    export's music plays: `id`, `source_format`, `played_at`, `ms_played`, `track_name`,
-    `artist_name`, `album_name`, `uri` and the normalised `title` and `artist`. Sets of
-    rows are kept narrow (ids and keys): copying whole rows costs more than the matching.
-    `materialized` uses SQLite's MATERIALIZED hint, about twice as fast (see `_cte`).
+    This is the reference definition: the report's own tables (`refresh`) hold the same
+    plays, kept current a few rows at a time. `live_select` yields the `plays_columns`
+    plus a unique `id`; `export_select` yields the export's music plays: `id`,
+    `source_format`, `played_at`, `ms_played`, `track_name`, `artist_name`, `album_name`,
+    `uri` and the normalised `title` and `artist`. Sets of rows are kept narrow (ids and
+    keys): copying whole rows costs more than the matching. `materialized` uses SQLite's
+    MATERIALIZED hint, about twice as fast (see `_cte`).
     """
-    account = f"source_format = '{ACCOUNT_DATA}'"
-    matching = "id, title, artist, ms_played, lo, hi, bucket"
     ctes = [
-        ("m_near (step)", "  VALUES (-1), (0), (1)", False),
-        ("m_live", _timed(live_select), True),
+        (*NEAR, False),
+        ("m_live", timed(live_select), True),
         (
             "m_live_tracks",
-            "  SELECT track_key, artists, album_key, album_name, album_artists, max(played_at)\n"
-            "  FROM m_live\n"
-            "  GROUP BY track_key",
+            f"  SELECT {LIVE_TRACKS_COLUMNS}, max(played_at)\n  FROM m_live\n  GROUP BY track_key",
             True,
         ),
-        (
-            "m_live_names",
-            "  SELECT track_key, track_name, artists, album_key, album_name, album_artists,\n"
-            "    count(*) AS plays\n"
-            "  FROM m_live\n"
-            "  GROUP BY track_key, track_name",
-            True,
-        ),
-        (
-            "m_export",
-            _timed(export_select, f"lo + CASE WHEN {account} THEN {MINUTE_S} ELSE 0 END"),
-            True,
-        ),
-        (
-            "m_duplicates",
-            f"""  SELECT id FROM (
-    SELECT id, lo - lag(lo) OVER (PARTITION BY uri, ms_played ORDER BY lo, id) AS after_previous
-    FROM m_export
-    WHERE NOT {account} AND uri IS NOT NULL
-  )
-  WHERE after_previous < {DUPLICATE_S}""",
-            False,
-        ),
-        ("m_account", f"  SELECT {matching} FROM m_export WHERE {account}", True),
-        (
-            "m_extended_named",
-            f"  SELECT {matching} FROM m_export\n"
-            f"  WHERE NOT {account} AND title IN (SELECT title FROM m_account)",
-            True,
-        ),
-        (
-            "m_account_twins",
-            _pairs(
-                "m_account",
-                "m_extended_named",
-                "title",
-                "l.artist = r.artist OR l.ms_played = r.ms_played",
-            ),
-            True,
-        ),
-        (
-            "m_dropped",
-            "  SELECT id FROM m_duplicates\n  UNION ALL\n  SELECT left_id FROM m_account_twins",
-            True,
-        ),
+        ("m_export", timed(export_select, EXPORT_HI), True),
+        *dropped_ctes("m_export"),
         (
             "m_unnamed",
             "  SELECT id, title, artist FROM m_export\n"
@@ -253,14 +353,11 @@ def merged_select(
         ),
         (
             "m_track_uris",
-            _most_played(
+            most_played(
                 "title, artist",
                 "uri",
-                "      SELECT title, name AS artist, track_key AS uri, plays\n"
-                f"      FROM ({_credited('artists')})\n"
-                "      UNION ALL\n"
-                "      SELECT title, artist, uri, 1 FROM m_export\n"
-                "      WHERE uri IS NOT NULL AND title IN (SELECT title FROM m_unnamed)",
+                f"      {live_track_uri_rows('m_live')}\n      UNION ALL\n      "
+                + export_track_uri_rows("m_export", "title IN (SELECT title FROM m_unnamed)"),
             ),
             False,
         ),
@@ -286,45 +383,23 @@ def merged_select(
             f"    AND lo <= (SELECT max(hi) FROM m_live) + {TOLERANCE_S}",
             False,
         ),
-        ("m_live_twins", _pairs("m_export_when_live", "m_live", "track_key"), True),
-        (
-            "m_artist_uris",
-            _most_played(
-                "name",
-                "uri",
-                f"      {_credited('artists')}\n"
-                f"      UNION ALL\n      {_credited('album_artists')}",
-            ),
-            False,
-        ),
+        ("m_live_twins", pairs("m_export_when_live", "m_live", "track_key"), True),
+        ("m_artist_uris", most_played("name", "uri", f"      {artist_uri_rows('m_live')}"), False),
         (
             "m_album_uris",
-            _most_played(
-                "album, artist",
-                "album_key",
-                f"      SELECT {normalized_name('album_name')} AS album,\n"
-                f"        {normalized_name(FIRST_ALBUM_ARTIST)} AS artist, album_key, plays\n"
-                "      FROM m_live_names\n"
-                "      WHERE album_key LIKE 'spotify:album:%'",
-            ),
+            most_played("album, artist", "album_key", f"      {album_key_rows('m_live')}"),
             False,
         ),
     ]
     definitions = ",\n".join(
         _cte(name, body, once=once, materialized=materialized) for name, body, once in ctes
     )
-    return f"""WITH
-{definitions}
-SELECT
-  {_live_columns(plays_columns)}
-FROM m_live AS l
-LEFT JOIN m_live_twins AS t ON t.right_id = l.id
-UNION ALL
-SELECT
-{_EXPORT_COLUMNS}
-FROM m_export_keyed AS e
-LEFT JOIN m_live_tracks AS c ON c.track_key = e.track_key
-LEFT JOIN m_artist_uris AS au ON au.name = e.artist
-LEFT JOIN m_album_uris AS al
-  ON al.album = {normalized_name("e.album_name")} AND al.artist = e.artist
-WHERE e.id NOT IN (SELECT left_id FROM m_live_twins)"""
+    sources = PlaySources(
+        live="m_live",
+        export="m_export_keyed",
+        twins="m_live_twins",
+        live_tracks="m_live_tracks",
+        artist_uris="m_artist_uris",
+        album_uris="m_album_uris",
+    )
+    return f"WITH\n{definitions}\n{plays_select(sources, plays_columns)}"

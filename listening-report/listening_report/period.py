@@ -104,6 +104,30 @@ def local_time_sql(column: str, changes: list[tuple[dt.datetime, int]]) -> tuple
     return f"strftime('{LOCAL_FORMAT}', {column}, {modifier})", tuple(params)
 
 
+def local_seconds_sql(column: str, changes: list[tuple[dt.datetime, int]]) -> tuple[str, tuple]:
+    """Return SQL turning the Unix time `column` (seconds) into local seconds, and its parameters.
+
+    `changes` comes from `offset_changes`, as for `local_time_sql`.
+    """
+    whens, params = [], []
+    for (_, offset), (instant, _) in itertools.pairwise(changes):
+        whens.append(f"WHEN {column} < ? THEN ?")
+        params += [int(instant.timestamp()), offset * 60]
+    params.append(changes[-1][1] * 60)
+    modifier = f"CASE {' '.join(whens)} ELSE ? END" if whens else "?"
+    return f"({column} + {modifier})", tuple(params)
+
+
+def aligned(changes: list[tuple[dt.datetime, int]], minutes: int) -> bool:
+    """Tell whether whole spans of `minutes` (UTC) fall in one local hour, all along `changes`.
+
+    True when every offset is a multiple of `minutes` and changes on a multiple of it.
+    """
+    return all(offset % minutes == 0 for _, offset in changes) and all(
+        int(instant.timestamp()) % (minutes * 60) == 0 for instant, _ in changes[1:]
+    )
+
+
 @dataclass(frozen=True)
 class Period:
     """Plays from `since` (inclusive) until `until` (exclusive), seen in `timezone`."""
@@ -111,6 +135,11 @@ class Period:
     timezone: ZoneInfo
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+
+    @property
+    def whole(self) -> bool:
+        """Whether the period has no bound: every play."""
+        return self.since is None and self.until is None
 
     def plays_where(self, column: str = "played_at") -> tuple[str, tuple[str, ...]]:
         """Return an SQL condition on `column` and its parameters."""

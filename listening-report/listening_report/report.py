@@ -1,10 +1,13 @@
 """Compute the figures of the report: what the page shows, as plain JSON data.
 
-Every figure comes from the views' own SQL, run as a WITH clause over the plays of
-the period, with `played_at` turned into local time so that the views' days, weeks,
-hours and streaks fall in the report's time zone. Only aggregates leave the
-database. Artists count as new in the month of their first play ever, so a period
-that starts later still knows who was heard before it.
+All figures come from one statement. For the whole history they are read from the
+report's tables (`FROM_TABLES`: the aggregates, with each UTC hour's plays turned into
+local days, weeks and hours); for a period, from the views' own SQL run as a WITH clause
+over the period's plays in `report_plays`; without current tables, over one merge of
+every play. `played_at` is turned into local time so that days, weeks, hours and streaks
+fall in the report's time zone. Only aggregates leave the database. Artists count as new
+in the month of their first play ever, so a period that starts later still knows who was
+heard before it.
 """
 
 from __future__ import annotations
@@ -12,11 +15,28 @@ from __future__ import annotations
 import datetime as dt
 import json
 import typing as t
+from dataclasses import dataclass
 from functools import cached_property
 
+from listening_report.aggregates import WEEK_START
 from listening_report.layout import EARLIEST_PLAY, FUTURE_DAYS, GAP_COLUMNS
-from listening_report.period import Period, local_time_sql, offset_changes, parse_utc, utc_text
-from listening_report.views import Views
+from listening_report.period import (
+    Period,
+    aligned,
+    local_seconds_sql,
+    local_time_sql,
+    offset_changes,
+    parse_utc,
+    utc_text,
+)
+from listening_report.tables import TableNames
+from listening_report.views import (
+    QUARTER_SUMS,
+    Views,
+    floor_div_sql,
+    streaks_sql,
+    weekday_sql,
+)
 
 TOPS: dict[str, tuple[str, str, str]] = {
     # list: (view, label column, key column)
@@ -103,31 +123,170 @@ def _sections(views: Views, period: Period) -> tuple[dict[str, str], tuple[str, 
     }, params
 
 
-class ReportQueries:
-    """Runs the views' SQL for one period, whether or not the views exist in the database."""
+TOP_TABLES: dict[str, tuple[str, str, str]] = {
+    # list: (table, its columns as the top view names them, the key as the table names it)
+    "tracks": (
+        "report_tracks",
+        "track_key AS track_uri, track_name, artist_names, album_name, plays, ms_played",
+        "track_key",
+    ),
+    "artists": ("report_artists", TOP_COLUMNS["artists"], "artist_key"),
+    "albums": ("report_albums", TOP_COLUMNS["albums"], "album_key"),
+}
 
-    def __init__(self, connection: t.Any, views: Views, period: Period) -> None:
+
+def _top_from_table(kind: str) -> str:
+    """SQL for the rows of a top list within N (a parameter per order) from its table.
+
+    The top N by plays and the top N by minutes come from the table's indexes; ranked
+    among themselves they rank as among all (every row ranking higher is one of them).
+    """
+    table, columns, table_key = TOP_TABLES[kind]
+    _, label, key = TOPS[kind]
+    candidates = "\n  UNION\n  ".join(
+        f"SELECT * FROM (SELECT {columns} FROM {{{table}}} "
+        f"ORDER BY {order_by}, {label}, {table_key} LIMIT ?)"
+        for order_by in ORDERS.values()
+    )
+    ranks = ", ".join(
+        f"row_number() OVER (ORDER BY {order_by}, {label}, {key}) AS {order}"
+        for order, order_by in ORDERS.items()
+    )
+    return _json_rows(
+        f"{TOP_COLUMNS[kind]}, {', '.join(ORDERS)}",
+        f"(SELECT *, {ranks} FROM (\n  {candidates}\n))",
+    )
+
+
+def _local_figures(views: Views, minutes: int, local: str) -> list[str]:
+    """Return CTEs of the views of days, weeks, hours and streaks in local time.
+
+    They come from the plays per UTC hour (`report_hours`), whose quarters (`minutes` 15)
+    or hours (60) fall whole in one local hour; `local` turns the Unix time `t` into local
+    seconds.
+    """
+    if minutes == 60:
+        spans = (
+            f"SELECT hour * 3600 AS t, {QUARTER_SUMS[0]} AS plays, "
+            f"{QUARTER_SUMS[1]} AS ms_played FROM {{report_hours}}"
+        )
+    else:
+        spans = "\n  UNION ALL\n  ".join(
+            f"SELECT hour * 3600 + {q * 900} AS t, q{q}_plays AS plays, q{q}_ms_played AS ms_played"
+            f" FROM {{report_hours}} WHERE q{q}_plays"
+            for q in range(4)
+        )
+    day = floor_div_sql("hour", 24)
+    names = views.names()
+    return [
+        f"""m_hours AS MATERIALIZED (
+  SELECT {floor_div_sql("local", 3600)} AS hour, sum(plays) AS plays, sum(ms_played) AS ms_played
+  FROM (SELECT {local} AS local, plays, ms_played FROM (\n  {spans}\n  ))
+  GROUP BY 1
+)""",
+        f"""m_days AS MATERIALIZED (
+  SELECT date({day} * 86400, 'unixepoch') AS day, sum(plays) AS plays,
+    sum(ms_played) AS ms_played
+  FROM m_hours
+  GROUP BY {day}
+)""",
+        f"{names['listening_per_day']} AS (SELECT day, plays, ms_played FROM m_days)",
+        f"""{names["listening_per_week"]} AS (
+  SELECT {WEEK_START.replace("played_at", "day")} AS week_start, sum(plays) AS plays,
+    sum(ms_played) AS ms_played
+  FROM m_days
+  GROUP BY week_start
+)""",
+        f"""{names["listening_by_weekday_hour"]} AS (
+  SELECT {weekday_sql(day)} AS weekday, hour - {day} * 24 AS hour, sum(plays) AS plays,
+    sum(ms_played) AS ms_played
+  FROM m_hours
+  GROUP BY 1, 2
+)""",
+        f"{names['listening_streaks']} AS (\n{streaks_sql('SELECT day FROM m_days')}\n)",
+        f"""{names["listening_summary"]} AS (
+  SELECT
+    (SELECT COALESCE(sum(plays), 0) FROM {{report_sources}}) AS plays,
+    (SELECT sum(ms_played) FROM {{report_sources}}) AS ms_played,
+    (SELECT count(*) FROM {{report_tracks}}) AS tracks,
+    (SELECT count(*) FROM {{report_artists}}) AS artists,
+    (SELECT count(*) FROM {{report_albums}}) AS albums,
+    (SELECT count(*) FROM m_days) AS days
+)""",
+    ]
+
+
+FROM_TABLES: dict[str, str] = {
+    "range": "SELECT json_object('first', (SELECT min(played_at) FROM {report_plays}),"
+    " 'last', (SELECT max(played_at) FROM {report_plays}))",
+    **{
+        name: SECTIONS[name]
+        for name in ("summary", "per_day", "per_week", "weekday_hour", "streaks")
+    },
+    "sources": _json_rows(
+        "source, plays, ms_played",
+        "(SELECT source, plays, ms_played FROM {report_sources} ORDER BY source)",
+    ),
+    **{kind: _top_from_table(kind) for kind in TOPS},
+    "discoveries": _json_rows(
+        "artist_name, first_played_at",
+        "(SELECT first_artist_name AS artist_name, first_played_at FROM {report_artists}"
+        " ORDER BY first_played_at, artist_key)",
+    ),
+    "gaps": _json_rows(
+        ", ".join((*GAP_COLUMNS, "status", "plays_filled_in")), "{listening_gap_coverage}"
+    ),
+}
+"""The sections of the whole history, read from the report's tables (see `_local_figures`)."""
+
+
+TABLES_BOUNDS = """SELECT
+  (SELECT min(played_at) FROM {report_plays}) AS first,
+  (SELECT max(played_at) FROM {report_plays}) AS last,
+  EXISTS (SELECT 1 FROM {report_live} WHERE NOT possible)
+    OR EXISTS (SELECT 1 FROM {report_export} WHERE NOT possible) AS impossible"""
+"""The first and last play, and whether a stored row is dated where no play can be, read
+from the report's tables through their indexes."""
+
+
+@dataclass(frozen=True)
+class StoredTimes:
+    """What the report's statement needs to know of the stored times before it runs."""
+
+    changes: list[tuple[dt.datetime, int]]
+    """The UTC offsets of the period's time zone from the first to the last play."""
+    impossible: bool
+    """Whether the database holds plays dated where no play can be (left out)."""
+
+
+class ReportQueries:
+    """Runs the views' SQL for one period.
+
+    On the report's tables when they are current (`tables`), else on the target's tables,
+    merging every play (the reference SQL). `now` (default: the current time) decides
+    which times lie in the future.
+    """
+
+    def __init__(
+        self,
+        connection: t.Any,
+        views: Views,
+        period: Period,
+        *,
+        tables: bool,
+        now: dt.datetime | None = None,
+    ) -> None:
         self.connection = connection
         self.views = views
         self.period = period
-
-    @cached_property
-    def stored_range(self) -> tuple[str | None, str | None]:
-        """Return the first and last play of any source (UTC text): a cheap query, no merge."""
-        [bounds] = _rows(self.connection, self.views.sources.bounds)
-        return bounds["first"], bounds["last"]
+        self.tables = tables
+        self.names = TableNames(views.prefix)
+        self.now = now or dt.datetime.now(dt.timezone.utc)
 
     @cached_property
     def possible(self) -> tuple[dt.datetime, dt.datetime]:
         """Return the first and the end (exclusive) of the times a play can have."""
-        now = dt.datetime.now(dt.timezone.utc)
-        return parse_utc(EARLIEST_PLAY), now + dt.timedelta(days=FUTURE_DAYS)
-
-    def impossible_times(self) -> bool:
-        """Tell whether the database holds plays dated where no play can be (left out)."""
-        earliest, latest = (utc_text(moment) for moment in self.possible)
-        first, last = self.stored_range
-        return bool(first and first < earliest) or bool(last and last >= latest)
+        return parse_utc(EARLIEST_PLAY), self.now + dt.timedelta(days=FUTURE_DAYS)
 
     def _possible(self, utc: str | None) -> dt.datetime:
         """Return a stored instant moved into the possible ones (the offsets need no more)."""
@@ -135,23 +294,52 @@ class ReportQueries:
         moment = _instant(utc) if utc else latest
         return min(max(moment, earliest), latest) if moment else earliest
 
-    def sections(self, top_n: int) -> dict[str, t.Any]:
-        """Return every section, in local time, from one statement that merges the plays once.
+    def stored_times(self) -> StoredTimes:
+        """Read the first and last play and whether impossible times are stored: no merge.
 
-        The UTC offsets to apply come from the first and last play of any source that can be.
+        From the report's tables (`possible` as of their refresh) when they are current;
+        else the first and last time of any row of the target's tables.
         """
-        changes = offset_changes(self.period.timezone, *map(self._possible, self.stored_range))
-        local, local_params = local_time_sql("played_at", changes)
-        where, where_params = self.period.plays_where()
-        sections, discoveries_params = _sections(self.views, self.period)
+        if self.tables:
+            [bounds] = _rows(self.connection, self.names.fill(TABLES_BOUNDS))
+            impossible = bool(bounds["impossible"])
+        else:
+            [bounds] = _rows(self.connection, self.views.sources.bounds)
+            earliest, latest = (utc_text(moment) for moment in self.possible)
+            first, last = bounds["first"], bounds["last"]
+            impossible = bool(first and first < earliest) or bool(last and last >= latest)
+        ends = (self._possible(bounds[end]) for end in ("first", "last"))
+        return StoredTimes(offset_changes(self.period.timezone, *ends), impossible)
+
+    def sections(self, top_n: int, changes: list[tuple[dt.datetime, int]]) -> dict[str, t.Any]:
+        """Return every section, in local time, from one statement.
+
+        The whole history comes from the report's tables (aggregates: a few thousand rows
+        read); a period from its plays in `report_plays`; without current tables, from one
+        merge of every play. `changes`: see `StoredTimes`.
+        """
+        if self.tables and self.period.whole and aligned(changes, 15):
+            minutes = 60 if aligned(changes, 60) else 15
+            local, params = local_seconds_sql("t", changes)
+            with_clause = "WITH " + ",\n".join(_local_figures(self.views, minutes, local)) + "\n"
+            sections = FROM_TABLES
+            params += (top_n,) * len(ORDERS) * len(TOPS)
+        else:
+            local, local_params = local_time_sql("played_at", changes)
+            where, where_params = self.period.plays_where()
+            sections, discoveries_params = _sections(self.views, self.period)
+            # Parameters in text order: the local time, the period, then each top list's N,
+            # then the period of discoveries.
+            params = (
+                local_params
+                + where_params
+                + (top_n,) * len(ORDERS) * len(TOPS)
+                + discoveries_params
+            )
+            with_clause = self.views.report_with_clause(where, played_at=local, stored=self.tables)
         sql = "\nUNION ALL ".join(f"SELECT '{name}', ({body})" for name, body in sections.items())
-        # Parameters in text order: the local time, the period, then each top list's N, then
-        # the period of discoveries.
-        params = (
-            local_params + where_params + (top_n,) * len(ORDERS) * len(TOPS) + discoveries_params
-        )
-        with_clause = self.views.report_with_clause(where, played_at=local)
-        rows = _rows(self.connection, with_clause + sql.format(**self.views.names()), params)
+        statement = self.names.fill(with_clause + sql, **self.views.names())
+        rows = _rows(self.connection, statement, params)
         return {name: json.loads(value) for name, value in (row.values() for row in rows)}
 
     def local(self, utc: str | None) -> str | None:
@@ -243,16 +431,32 @@ def listening_gaps(
     return gaps
 
 
-def build_report(connection: t.Any, views: Views, period: Period, top_n: int) -> dict[str, t.Any]:
-    """Return every figure the HTML report shows, as JSON-ready data."""
-    queries = ReportQueries(connection, views, period)
-    sections = queries.sections(top_n)
+def build_report(
+    connection: t.Any,
+    views: Views,
+    period: Period,
+    top_n: int,
+    *,
+    tables: bool,
+    stored: StoredTimes | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, t.Any]:
+    """Return every figure the HTML report shows, as JSON-ready data.
+
+    `tables`: the report's tables are current (see `refresh`); else the figures come from
+    the target's tables, merging every play (slower, the same figures). `stored`: what
+    `ReportQueries.stored_times` read, if known, so that the report's one statement is
+    the first on `connection`. `now`: see `ReportQueries`.
+    """
+    queries = ReportQueries(connection, views, period, tables=tables, now=now)
+    stored = stored or queries.stored_times()
+    sections = queries.sections(top_n, stored.changes)
     [summary] = sections["summary"]
     earliest, latest = queries.possible
     # Plays dated before Spotify or in the future, in the database and left out (rarely).
     impossible = {"before": earliest.date().isoformat(), "after": f"{latest:%Y-%m-%d %H:%M} UTC"}
     return {
-        **({"impossible_times": impossible} if queries.impossible_times() else {}),
+        **({"impossible_times": impossible} if stored.impossible else {}),
         "timezone": period.timezone.key,
         "since": period.since.isoformat() if period.since else None,
         "until": period.until.isoformat() if period.until else None,

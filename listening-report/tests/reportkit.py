@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from listening_report.cli import READ_TRIES, _sqld_statement_error
 from listening_report.html import read_data
 
 DATA_FILES = Path(__file__).parent / "data_files"
+T = t.TypeVar("T")
 BIN = Path(sys.executable).parent
 
 # The target's settings for each way it can lay out nested records.
@@ -45,7 +47,17 @@ class Database:
         return env
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        """Run one statement on a new connection.
+        """Run one statement on a new connection (see `run`)."""
+
+        def execute(connection) -> list[tuple]:
+            rows = connection.execute(sql, params).fetchall() or []  # None after DDL
+            connection.commit()
+            return [tuple(row) for row in rows]
+
+        return self.run(execute)
+
+    def run(self, work: t.Callable[[t.Any], T]) -> T:
+        """Run `work` on a new connection, closed after.
 
         sqld 0.24 intermittently fails statements over the merged views with bogus
         errors (SQLITE_INTERRUPT, "expected 0 columns"), which a new connection cures,
@@ -56,9 +68,7 @@ class Database:
         for attempt in range(1, READ_TRIES + 1):
             connection = connect(self.url, self.token)
             try:
-                rows = connection.execute(sql, params).fetchall() or []  # None after DDL
-                connection.commit()
-                return [tuple(row) for row in rows]
+                return work(connection)
             except ValueError as error:
                 if attempt == READ_TRIES or not _sqld_statement_error(self.url, error):
                     raise

@@ -165,3 +165,40 @@ def test_an_output_path_that_cannot_be_written_names_the_setting(
     result = run_report(known_history, LISTENING_REPORT_OUTPUT=str(blocker / "report.html"))
 
     assert_clear_error(result, f"Could not write the report to {blocker / 'report.html'}", "OUTPUT")
+
+
+def test_refresh_says_what_changed(known_history, tmp_path, run_report):
+    first = run_report(known_history, "refresh")
+    load_singer(known_history, DATA_FILES / "one_more_play.singer", tmp_path)
+    second = run_report(known_history, "refresh")
+    third = run_report(known_history, "refresh")
+
+    assert [run.returncode for run in (first, second, third)] == [0, 0, 0]
+    assert first.stderr.startswith("Created or replaced 14 views: plays, play_artists,")
+    assert "(the report's tables rebuilt in " in first.stderr
+    assert second.stderr.startswith("Refreshed the report's tables in ")
+    assert second.stderr.rstrip().endswith(
+        ": 1 row of the target's tables changed since the last refresh"
+    )
+    assert third.stderr == "The report's tables are current\n"
+    assert not first.output.exists()  # refresh writes no report
+
+
+def test_a_read_only_token_reads_current_tables_and_merges_stale_ones_itself(
+    sqld_jwt, unique_prefix, tmp_path, run_report
+):
+    writer = Database(sqld_jwt.url, token=sqld_jwt.make_token(), prefix=unique_prefix)
+    load_singer(writer, DATA_FILES / "known_history.singer", tmp_path)
+    assert run_report(writer, "refresh").returncode == 0
+    read_only = Database(sqld_jwt.url, token=sqld_jwt.make_token({"a": "ro"}), prefix=unique_prefix)
+
+    current = run_report(read_only, "--no-views")
+    current_plays = current.data()["totals"]["plays"]
+    load_singer(writer, DATA_FILES / "one_more_play.singer", tmp_path)  # not refreshed
+    stale = run_report(read_only, "--no-views")
+
+    assert current.returncode == stale.returncode == 0, current.stderr + stale.stderr
+    assert "not current" not in current.stderr
+    assert current_plays == 11
+    assert "The report's tables are not current (run `listening-report refresh`" in stale.stderr
+    assert stale.data()["totals"]["plays"] == 12

@@ -23,7 +23,7 @@ import json
 import pytest
 from listening_report.genres import GENRE_VIEW_NAMES, GenreViews
 from listening_report.layout import LayoutError, read_sources
-from listening_report.views import Views
+from listening_report.refresh import Refresh
 from reportkit import DATA_FILES, Database, load_singer
 from target_turso.connection import connect
 
@@ -65,10 +65,10 @@ GENRES_BY_ARTIST = [
 
 
 def create_views(database: Database) -> list[str]:
-    """The report's views, then the genre views, as the report creates them."""
+    """The report's tables and views (`listening-report refresh`), then the genre views."""
     connection = connect(database.url, database.token)
     try:
-        Views(read_sources(connection, database.prefix), database.prefix).create(connection)
+        Refresh(read_sources(connection, database.prefix), database.prefix).run(connection)
         return GenreViews(database.prefix).create(connection)
     finally:
         connection.close()

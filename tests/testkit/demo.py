@@ -3,10 +3,10 @@
 For people without Spotify developer credentials (`make demo`). It serves a seeded
 listening history from a local server that follows Spotify's documented contract, and
 writes a matching Spotify data export (Extended streaming history) of the months before.
-The first `meltano run tap-spotify-recent target-turso` imports that export and the live
-plays; then one run per simulated day syncs that day's plays (the API only returns the
-last 50). Finally the listening report is written. Everything lands in `output/`:
-`demo.db`, `demo-export/`, `demo-report.html`.
+The first run of the main job (JOB) imports that export and the live plays; then one run
+per simulated day syncs that day's plays (the API only returns the last 50). Finally the
+listening report is written. Everything lands in `output/`: `demo.db`, `demo-export/`,
+`demo-report.html`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from testkit.spotify import SpotifyServer, format_played_at
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "output"
+JOB = ("run", "tap-spotify-recent", "target-turso", "listening-report:refresh")
+"""The main job: sync, then bring the report's tables and views up to date."""
 
 
 def meltano(*args: str, env: dict[str, str]) -> None:
@@ -116,12 +118,9 @@ def main(argv: list[str] | None = None) -> None:
             if day == args.days:
                 export = write_export(server, rng, first_day, args.export_days)
                 print(f"Wrote a Spotify data export of {args.export_days} days to {export}")
-                meltano(
-                    "run", "tap-spotify-recent", "target-turso",
-                    env=env | {"TAP_SPOTIFY_RECENT_HISTORY_PATH": str(export)},
-                )  # fmt: skip
+                meltano(*JOB, env=env | {"TAP_SPOTIFY_RECENT_HISTORY_PATH": str(export)})
             else:
-                meltano("run", "tap-spotify-recent", "target-turso", env=env)
+                meltano(*JOB, env=env)
     meltano("invoke", "listening-report", env=system_db)
     print(f"\nDemo done: open {OUTPUT / 'demo-report.html'} (data: {OUTPUT / 'demo.db'})")
 

@@ -18,6 +18,7 @@ Set `SQLD_BIN` to use another sqld binary.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 import signal
@@ -108,10 +109,13 @@ class SqldServer:
     brings the same database back on the same port.
     """
 
-    def __init__(self, data_dir: Path, *, jwt: bool = False, port: int | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, *, jwt: bool = False, port: int | None = None, admin: bool = False
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
+        self.admin_port = free_port() if admin else None
         self.process: subprocess.Popen | None = None
         self._private_key = None
         if jwt:
@@ -154,6 +158,8 @@ class SqldServer:
         ]  # fmt: skip
         if self.requires_auth:
             command += ["--auth-jwt-key-file", str(self.key_file)]
+        if self.admin_port:
+            command += ["--admin-listen-addr", f"127.0.0.1:{self.admin_port}"]
         log = (self.data_dir / "sqld.log").open("ab")
         self.process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, cwd=self.data_dir
@@ -161,6 +167,14 @@ class SqldServer:
         log.close()
         _wait_http(self.url, self.process, START_TIMEOUT_S)
         return self
+
+    def rows_counted(self) -> tuple[int, int]:
+        """Rows read and written so far, by sqld's own accounting (its admin API's stats,
+        what Turso bills); the server must have been made with `admin=True`."""
+        url = f"http://127.0.0.1:{self.admin_port}/v1/namespaces/default/stats"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            stats = json.load(response)
+        return stats["rows_read_count"], stats["rows_written_count"]
 
     def stop(self) -> None:
         """Stop sqld gracefully (SIGTERM), waiting for it to exit."""
