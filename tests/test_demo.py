@@ -12,7 +12,8 @@ from testkit.meltano import meltano_env
 
 def test_demo_syncs_imports_the_export_and_writes_the_report(meltano_project):
     command = [
-        "tests/testkit/demo.py",
+        "-m",
+        "testkit.demo",
         "--days",
         "2",
         "--plays-per-day",

@@ -1,2 +1,1 @@
-"""Real local stand-ins the tests run against: contract servers for Spotify, GitHub's REST API
-(issues) and healthchecks.io's pings, and sqld."""
+"""Real local stand-ins for the tests, the demo and the benchmarks (see the kit's README)."""

@@ -1,4 +1,4 @@
-"""Pytest plugin: a local server that follows GitHub's documented REST API for issues.
+"""A local server that follows GitHub's documented REST API for issues.
 
 Written from GitHub's REST documentation (https://docs.github.com/en/rest/issues/issues,
 .../issues/comments, .../repos/repos#get-a-repository, .../actions/workflows), not from what
@@ -39,8 +39,6 @@ import typing as t
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlencode, urlsplit
-
-import pytest
 
 from testkit.loopback import LoopbackServer, QuietHandler
 
@@ -385,10 +383,3 @@ class _Handler(QuietHandler):
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(payload)
-
-
-@pytest.fixture
-def github_server() -> t.Iterator[GitHubServer]:
-    """A running GitHub contract server for a private repository without issues."""
-    with GitHubServer() as server:
-        yield server

@@ -10,8 +10,11 @@ S = t.TypeVar("S", bound="LoopbackServer")
 
 
 class LoopbackServer:
-    """Serves `handler` on a port bound at construction; handlers reach this object as
-    `self.server.contract`. Use as a context manager, or `start()` and `stop()`."""
+    """Serves `handler` on a port bound at construction.
+
+    Handlers reach this object as `self.server.contract`. Use as a context manager, or
+    `start()` and `stop()`.
+    """
 
     def __init__(
         self, handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1", port: int = 0

@@ -1,4 +1,4 @@
-"""Pytest plugin: a local HTTP server that follows MusicBrainz's documented web service contract.
+"""A local HTTP server that follows MusicBrainz's documented web service contract.
 
 Built from MusicBrainz's API documentation (https://musicbrainz.org/doc/MusicBrainz_API and its
 Rate_Limiting page) and from its server's source (metabrainz/musicbrainz-server:
@@ -56,8 +56,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
-
-import pytest
 
 WS = "/ws/2"
 MAX_RESOURCE_PARAMS = 100
@@ -292,8 +290,10 @@ class MusicBrainzServer:
         return _uuid("genre", name)
 
     def wait_for_interval(self) -> None:
-        """Block until a new request keeps the interval since the last one (as runs minutes
-        apart do); the server logs arrivals on the same monotonic clock."""
+        """Block until a new request keeps the interval since the last one.
+
+        As runs minutes apart do; the server logs arrivals on the same monotonic clock.
+        """
         with self._lock:
             last = max(self._last_arrival.values(), default=None)
         while last is not None and (left := last + self.interval - time.monotonic()) > 0:
@@ -626,29 +626,3 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(payload)
-
-
-# --------------------------------------------------------------------------------------------
-# Pytest fixtures
-# --------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def make_musicbrainz_server() -> t.Iterator[t.Callable[..., MusicBrainzServer]]:
-    """Factory for running contract servers (``interval=`` sets the enforced spacing)."""
-    servers: list[MusicBrainzServer] = []
-
-    def make(**options: t.Any) -> MusicBrainzServer:
-        server = MusicBrainzServer(**options).start()
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture
-def musicbrainz_server(make_musicbrainz_server) -> MusicBrainzServer:
-    """A running contract server with MusicBrainz's own rule: one request per second."""
-    return make_musicbrainz_server()
