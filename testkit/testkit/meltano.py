@@ -15,8 +15,16 @@ PACKAGES = ("tap-spotify-recent", "target-turso", "listening-report")
 _IGNORE = shutil.ignore_patterns(
     ".venv", ".meltano", ".git", "__pycache__", "*.egg-info", ".pytest_cache", "output", "*.db"
 )
-# Settings that must come from the test, never from the developer's shell.
 _OWN_PREFIXES = ("TAP_SPOTIFY_RECENT_", "TARGET_TURSO_", "TARGET_JSONL_", "MELTANO_", "TURSO_")
+
+
+def own_setting(name: str) -> bool:
+    """Whether environment variable `name` is a setting of this project.
+
+    A plugin's, Meltano's or Turso's: tests give those themselves, never take them from the
+    developer's shell.
+    """
+    return name.startswith(_OWN_PREFIXES)
 
 
 def copy_project(destination: Path) -> Path:
@@ -48,7 +56,7 @@ def meltano_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
     Without the developer's own plugin settings, with this virtualenv first on PATH.
     """
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_PREFIXES)}
+    clean = {k: v for k, v in os.environ.items() if not own_setting(k)}
     return {
         **clean,
         "PATH": f"{BIN}{os.pathsep}{clean.get('PATH', '')}",
