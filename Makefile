@@ -21,7 +21,7 @@ SETUP_INPUTS := Makefile meltano.yml $(wildcard */pyproject.toml) $(shell find \
   tap-spotify-recent/tap_spotify_recent target-turso/target_turso \
   listening-report/listening_report testkit/testkit -type f -not -path "*/__pycache__/*")
 
-.PHONY: setup sync test demo report auth
+.PHONY: setup sync test demo report auth settings-tables
 
 setup: $(SETUP_DONE)
 
@@ -64,3 +64,8 @@ demo: setup
 
 test:
 	.ci/run
+
+# The package READMEs' settings sections, rewritten from each plugin's --about (in the
+# virtualenv .ci/run makes, where the plugins are installed).
+settings-tables:
+	$(VENV)/bin/python -m testkit.settings_tables
