@@ -127,6 +127,7 @@ def test_make_sync_runs_the_main_job_into_turso_db(clone, spotify_server):
 
 
 QUICK_TEST_FILE = {
+    "testkit": "test_spotify_data.py",
     "tap-spotify-recent": "test_secrets.py",
     "target-turso": "test_connection.py",
     "listening-report": "test_period.py",

@@ -9,8 +9,10 @@ in the same run:
 - rendering in headless Chromium vs opening an empty page;
 and prints the size of the HTML files.
 
-    .venv/bin/python listening-report/benchmarks/report_100k.py [--plays N] [--screenshot PNG]
-        [--export-plays N]
+    cd listening-report && ../.venv/bin/python -m benchmarks.report_100k [--plays N]
+        [--screenshot PNG] [--export-plays N]
+
+(as a module of this folder, so that it imports the tests' helpers, `tests.reportkit`).
 """
 
 from __future__ import annotations
@@ -28,15 +30,13 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "tests"))  # reportkit: Chromium as the tests run it
-sys.path.insert(0, str(HERE.parents[1] / "tests"))  # the repo's testkit (sqld)
+from target_turso.connection import connect
+from testkit.spotify.export import export_entries, write_extended_history
+from testkit.spotify.listening import history
+from testkit.spotify.singer import tap_output
+from testkit.sqld import SqldServer
 
-import history  # noqa: E402
-import reportkit  # noqa: E402
-from target_turso.connection import connect  # noqa: E402
-from testkit.sqld import SqldServer  # noqa: E402
+from tests import reportkit  # Chromium, the database and the export import as the tests do
 
 BIN = Path(sys.executable).parent
 RUNS = 3
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     """Fill the databases under `workdir`, measure, and print the tables."""
     singer = workdir / "plays.singer"
     with singer.open("w") as out:
-        history.write_singer(history.plays(args.plays), out)
+        out.writelines(line + "\n" for line in tap_output(history(args.plays), gaps=2))
     rows = []
 
     with SqldServer(workdir / "sqld") as sqld:
@@ -190,13 +190,13 @@ def merged_history(export_plays: int, live_plays: int, workdir: Path, profile: P
     them ago, so the live feed alone has the plays since.
     """
     recent = live_plays // 5
-    plays = history.plays(export_plays + recent, start=dt.date(2016, 1, 4))
+    plays = history(export_plays + recent, start=dt.date(2016, 1, 4))
     rng = random.Random(3)
     live = [play for play in plays[-live_plays:] if rng.random() > LIVE_MISSED]
-    entries = history.write_export(plays[:-recent], workdir / "export")
+    entries = write_extended_history(export_entries(plays[:-recent]), workdir / "export")
     singer = workdir / "live.singer"
     with singer.open("w") as out:
-        history.write_singer(live, out)
+        out.writelines(line + "\n" for line in tap_output(live, gaps=2))
     live_only = workdir / "live-only.db"
     load(singer, str(live_only), workdir)
     database = reportkit.Database(str(workdir / "merged.db"))

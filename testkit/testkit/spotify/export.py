@@ -71,12 +71,14 @@ def play_entry(track: dict[str, t.Any] | None, ended: dt.datetime, ms_played: in
     A podcast episode when ``track`` is None. Local files have no track URI in exports.
     """
     skipped = track is not None and ms_played < track["duration_ms"]
+    # Extended streaming history names the album's artist (a local file's album has none).
+    album_artist = track and (track["album"]["artists"] or track["artists"])[0]["name"]
     return extended_entry(
         ts=ended.strftime("%Y-%m-%dT%H:%M:%SZ"),
         platform="Android OS 14 API 34 (Google, Pixel 8)",
         ms_played=ms_played,
         master_metadata_track_name=track and track["name"],
-        master_metadata_album_artist_name=track and track["artists"][0]["name"],
+        master_metadata_album_artist_name=album_artist,
         master_metadata_album_album_name=track and track["album"]["name"],
         spotify_track_uri=track and (None if track["is_local"] else track["uri"]),
         episode_name=None if track else "Episode of the day",

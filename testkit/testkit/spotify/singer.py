@@ -1,15 +1,20 @@
 """What tap-spotify-recent writes for fake plays: Singer messages with the tap's own streams.
 
 The stream names, schemas and keys are imported from the tap (it must be installed), never
-copied, so a benchmark loads exactly what the tap would send.
+copied, so a benchmark loads exactly what the tap would send::
+
+    python -m testkit.spotify.singer 100000 > plays.singer    # a listener's 100,000 plays
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import typing as t
 
 from tap_spotify_recent.streams import ListeningGapsStream, RecentlyPlayedStream
+
+from testkit.spotify.listening import history
 
 
 def _line(message: dict[str, t.Any]) -> str:
@@ -41,7 +46,8 @@ def tap_output(
     for number, play in enumerate(plays, start=1):
         yield _line({"type": "RECORD", "stream": stream, "record": play})
         if number % state_every == 0 or number == len(plays):
-            yield _line({"type": "STATE", "value": {"bookmarks": {stream: play["played_at"]}}})
+            bookmark = {"replication_key": "played_at", "replication_key_value": play["played_at"]}
+            yield _line({"type": "STATE", "value": {"bookmarks": {stream: bookmark}}})
     if gaps:
         yield _schema(ListeningGapsStream)
     for k in range(1, gaps + 1):
@@ -49,3 +55,8 @@ def tap_output(
         bookmark, oldest = plays[at]["played_at"], plays[at + 1]["played_at"]
         record = {"detected_at": oldest, "bookmark": bookmark, "oldest_returned_played_at": oldest}
         yield _line({"type": "RECORD", "stream": ListeningGapsStream.name, "record": record})
+
+
+if __name__ == "__main__":
+    for line in tap_output(history(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)):
+        sys.stdout.write(line + "\n")
