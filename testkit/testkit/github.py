@@ -375,11 +375,5 @@ class _Handler(QuietHandler):
             reply = contract._dispatch(request)
         request.status = reply.status
         payload = b"" if reply.body is None else json.dumps(reply.body).encode()
-        self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.send_header("X-GitHub-Api-Version-Selected", "2022-11-28")
-        for key, value in reply.headers.items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(payload)
+        headers = {"X-GitHub-Api-Version-Selected": "2022-11-28", **reply.headers}
+        self.reply(reply.status, payload, "application/json; charset=utf-8", headers)

@@ -113,11 +113,5 @@ class _Handler(QuietHandler):
         status, text = contract._receive(
             self.command, parts.path, dict(parse_qsl(parts.query)), body
         )
-        payload = text.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.send_header("Ping-Body-Limit", str(BODY_LIMIT))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
+        headers = {"Ping-Body-Limit": str(BODY_LIMIT)}
+        self.reply(status, text.encode(), "text/plain; charset=utf-8", headers)

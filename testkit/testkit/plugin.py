@@ -9,6 +9,7 @@ packages that do not need sqld run their tests without it.
 
 from __future__ import annotations
 
+import itertools
 import typing as t
 import uuid
 from pathlib import Path
@@ -23,6 +24,8 @@ from testkit.spotify.server import SpotifyServer
 if t.TYPE_CHECKING:
     from testkit.sqld import SqldServer
 
+S = t.TypeVar("S", bound="SqldServer | SpotifyServer | MusicBrainzServer")
+
 
 @pytest.fixture
 def spotify_server() -> t.Iterator[SpotifyServer]:
@@ -31,34 +34,30 @@ def spotify_server() -> t.Iterator[SpotifyServer]:
         yield server
 
 
+def _started(server: t.Callable[..., S]) -> t.Iterator[t.Callable[..., S]]:
+    """A factory of started servers (options as keywords), stopping them all afterwards."""
+    servers: list[S] = []
+
+    def make(**options: t.Any) -> S:
+        started = server(**options).start()
+        servers.append(started)
+        return started
+
+    yield make
+    for started in servers:
+        started.stop()
+
+
 @pytest.fixture
 def make_spotify_server() -> t.Iterator[t.Callable[..., SpotifyServer]]:
     """Factory for Spotify contract servers with options (rotation, short token TTL, ...)."""
-    servers: list[SpotifyServer] = []
-
-    def make(**options: t.Any) -> SpotifyServer:
-        server = SpotifyServer(**options).start()
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.stop()
+    yield from _started(SpotifyServer)
 
 
 @pytest.fixture
 def make_musicbrainz_server() -> t.Iterator[t.Callable[..., MusicBrainzServer]]:
     """Factory for running MusicBrainz contract servers (``interval=`` sets the spacing)."""
-    servers: list[MusicBrainzServer] = []
-
-    def make(**options: t.Any) -> MusicBrainzServer:
-        server = MusicBrainzServer(**options).start()
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.stop()
+    yield from _started(MusicBrainzServer)
 
 
 @pytest.fixture
@@ -109,16 +108,12 @@ def sqld_factory(tmp_path: Path) -> t.Iterator[t.Callable[..., SqldServer]]:
     """
     from testkit.sqld import SqldServer
 
-    servers: list[SqldServer] = []
+    folders = (tmp_path / f"sqld-{n}" for n in itertools.count())
 
-    def start(*, jwt: bool = False) -> SqldServer:
-        server = SqldServer(tmp_path / f"sqld-{len(servers)}", jwt=jwt).start()
-        servers.append(server)
-        return server
+    def new(*, jwt: bool = False) -> SqldServer:
+        return SqldServer(next(folders), jwt=jwt)
 
-    yield start
-    for server in servers:
-        server.stop()
+    yield from _started(new)
 
 
 @pytest.fixture

@@ -586,10 +586,4 @@ class _Handler(QuietHandler):
             payload, content_type = json.dumps(reply.body).encode(), "application/json"
         else:
             payload, content_type = (reply.body or "").encode(), "text/html; charset=utf-8"
-        self.send_response(reply.status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for key, value in reply.headers.items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(payload)
+        self.reply(reply.status, payload, content_type, reply.headers)
