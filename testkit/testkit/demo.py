@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--export-days", type=int, default=120, help="days in the data export")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
+    if not (ROOT / "meltano.yml").is_file():
+        sys.exit(f"demo: {ROOT} holds no meltano.yml: run `make demo` in the repository")
 
     rng = random.Random(args.seed)
     today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
