@@ -9,19 +9,34 @@ MELTANO := $(VENV)/bin/meltano
 # Compile at install time: each scheduled run starts every plugin afresh, and
 # importing uncompiled singer-sdk costs ~0.5 s per process.
 export UV_COMPILE_BYTECODE := 1
+# Options for the demo, e.g. `make demo DEMO_ARGS="--days 7"` (python -m testkit.demo --help).
+DEMO_ARGS ?=
 
-.PHONY: setup sync test demo report auth
+# `make setup` is incremental: it reinstalls only when what it installs from changed since
+# the last setup (this Makefile, meltano.yml, a package's pyproject.toml or code: Meltano
+# installs the plugins as regular packages), or when .venv or .meltano is gone. Otherwise it
+# does nothing, and `make sync`, `make report`, `make demo` start at once, offline.
+SETUP_DONE := .meltano/.setup-done
+SETUP_INPUTS := Makefile meltano.yml $(wildcard */pyproject.toml) $(shell find \
+  tap-spotify-recent/tap_spotify_recent target-turso/target_turso \
+  listening-report/listening_report testkit/testkit -type f -not -path "*/__pycache__/*")
 
-$(VENV)/bin/python:
+.PHONY: setup sync test demo report auth settings-tables
+
+setup: $(SETUP_DONE)
+
+$(VENV)/pyvenv.cfg:
 	$(PYTHON) -m venv $(VENV)
 
-# Meltano and, in Meltano's own environment, target-turso (it carries the libSQL
-# state backend) and listening-report (its `sync-alerts` runs beside each sync), then
-# the plugins, each in its own virtualenv.
-setup: $(VENV)/bin/python
+# Meltano with, in its own environment, target-turso's state backend (the extra brings
+# Meltano itself), listening-report (its `sync-alerts` runs beside each sync) and the test
+# kit (`make demo` runs its contract server); then the plugins, each in its own virtualenv.
+$(SETUP_DONE): $(VENV)/pyvenv.cfg $(SETUP_INPUTS)
 	$(VENV)/bin/python -m pip install -q --upgrade pip uv
-	$(VENV)/bin/uv pip install -q --python $(VENV)/bin/python "meltano>=4.4,<5" -e ./target-turso -e ./listening-report
+	$(VENV)/bin/uv pip install -q --python $(VENV)/bin/python \
+	  -e "./target-turso[state-backend]" -e ./listening-report -e ./testkit
 	$(MELTANO) install
+	touch $@
 
 sync: setup
 	@$(MELTANO) config print tap-spotify-recent --format=json 2>/dev/null | $(VENV)/bin/python -c \
@@ -45,7 +60,12 @@ report: setup
 	$(MELTANO) invoke listening-report
 
 demo: setup
-	$(VENV)/bin/python tests/testkit/demo.py
+	$(VENV)/bin/python -m testkit.demo $(DEMO_ARGS)
 
 test:
 	.ci/run
+
+# The package READMEs' settings sections, rewritten from each plugin's --about (in the
+# virtualenv .ci/run makes, where the plugins are installed).
+settings-tables:
+	$(VENV)/bin/python -m testkit.settings_tables

@@ -31,15 +31,13 @@ import time
 from pathlib import Path
 
 import yaml
+from testkit.github import GitHubServer
+from testkit.healthchecks import PingServer
+from testkit.meltano import meltano_env
+from testkit.spotify import SpotifyServer
+from testkit.sqld import SqldServer
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from testkit.github import GitHubServer  # noqa: E402
-from testkit.healthchecks import PingServer  # noqa: E402
-from testkit.meltano import meltano_env  # noqa: E402
-from testkit.spotify import SpotifyServer  # noqa: E402
-from testkit.sqld import SqldServer  # noqa: E402
 
 WORKFLOW = ROOT / ".github" / "workflows" / "sync.yml"
 EXPRESSION = re.compile(r"\$\{\{\s*(.+?)\s*\}\}")

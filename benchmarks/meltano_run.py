@@ -23,13 +23,9 @@ import time
 from pathlib import Path
 
 import yaml
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from testkit.meltano import copy_project, meltano_env  # noqa: E402
-from testkit.spotify import SpotifyServer  # noqa: E402
-from testkit.sqld import SqldServer  # noqa: E402
+from testkit.meltano import copy_project, meltano_env
+from testkit.spotify import SpotifyServer
+from testkit.sqld import SqldServer
 
 FLOOR_TAP = textwrap.dedent(
     """\

@@ -16,18 +16,15 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
-import sys
 import tempfile
 import urllib.request
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from testkit.meltano import BIN, install_project, meltano_env  # noqa: E402
-from testkit.spotify import SpotifyServer  # noqa: E402
-from testkit.sqld import _wait_http, free_port, sqld_binary  # noqa: E402
+from testkit.meltano import BIN, install_project, meltano_env
+from testkit.spotify import SpotifyServer
+from testkit.spotify.singer import tap_output
+from testkit.sqld import _wait_http, free_port, sqld_binary
 
 RUNS_PER_MONTH = 6 * 24 * 30  # */10
 REPORTS_PER_MONTH = 30  # the daily report
@@ -100,14 +97,7 @@ class Meter:
 
 def seed_history(sqld: Sqld, spotify: SpotifyServer, plays: int, folder: Path) -> None:
     """A year of plays, loaded by target-turso as the sync would have (in one go)."""
-    played = spotify.add_plays(plays)
-    schema = {"type": "SCHEMA", "stream": "recently_played", "key_properties": ["played_at"]}
-    from tap_spotify_recent.schemas import PLAY_HISTORY
-
-    lines = [json.dumps({**schema, "schema": PLAY_HISTORY})]
-    lines += [
-        json.dumps({"type": "RECORD", "stream": "recently_played", "record": p}) for p in played
-    ]
+    lines = tap_output(spotify.add_plays(plays))
     config = folder / "target.json"
     config.write_text(json.dumps({"database_url": sqld.url}))
     subprocess.run(

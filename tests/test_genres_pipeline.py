@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 
-from test_pipeline import MAIN_JOB, query, stored_state, tap_env, turso_env
+from .test_pipeline import MAIN_JOB, query, stored_state, tap_env, turso_env
 
 SIGUR = ("6UUrUCIZtQeOf8tC0WuzRy", "Sigur Rós")
 MUM = ("0cGv7X4OY3ZWZ8QCH9DNNq", "Múm")

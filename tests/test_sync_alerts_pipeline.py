@@ -17,8 +17,9 @@ import pytest
 from listening_report import alerts
 from tap_spotify_recent.instants import add_months
 from target_turso.datetimes import canonical_date_time
-from test_pipeline import MAIN_JOB, STATE_ID, query, stored, stored_plays, tap_env, turso_env
 from testkit.meltano import BIN, install_project, meltano_env
+
+from .test_pipeline import MAIN_JOB, STATE_ID, query, stored, stored_plays, tap_env, turso_env
 
 ALERTS_SOURCE = Path(alerts.__file__).parent.parent  # listening-report/, as checked out
 

@@ -9,8 +9,10 @@ in the same run:
 - rendering in headless Chromium vs opening an empty page;
 and prints the size of the HTML files.
 
-    .venv/bin/python listening-report/benchmarks/report_100k.py [--plays N] [--screenshot PNG]
-        [--export-plays N]
+    cd listening-report && ../.venv/bin/python -m benchmarks.report_100k [--plays N]
+        [--screenshot PNG] [--export-plays N]
+
+(as a module of this folder, so that it imports the tests' helpers, `tests.reportkit`).
 """
 
 from __future__ import annotations
@@ -28,19 +30,18 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "tests"))  # reportkit: Chromium as the tests run it
-sys.path.insert(0, str(HERE.parents[1] / "tests"))  # the repo's testkit (sqld)
+from listening_report import html
+from listening_report.layout import PLAYS_COLUMNS, read_sources
+from listening_report.refresh import Refresh
+from listening_report.views import VIEW_NAMES, Views
+from target_turso.connection import connect
+from testkit.spotify.catalogue import format_played_at
+from testkit.spotify.export import export_entries, write_extended_history
+from testkit.spotify.listening import history
+from testkit.spotify.singer import tap_output
+from testkit.sqld import SqldServer
 
-import history  # noqa: E402
-import reportkit  # noqa: E402
-from listening_report import html  # noqa: E402
-from listening_report.layout import PLAYS_COLUMNS, read_sources  # noqa: E402
-from listening_report.refresh import Refresh  # noqa: E402
-from listening_report.views import VIEW_NAMES, Views  # noqa: E402
-from target_turso.connection import connect  # noqa: E402
-from testkit.sqld import SqldServer  # noqa: E402
+from tests import reportkit  # Chromium, the database and the export import as the tests do
 
 BIN = Path(sys.executable).parent
 RUNS = 3
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     """Fill the databases under `workdir`, measure, and print the tables."""
     singer = workdir / "plays.singer"
     with singer.open("w") as out:
-        history.write_singer(history.plays(args.plays), out)
+        out.writelines(line + "\n" for line in tap_output(history(args.plays), gaps=2))
     rows = []
 
     with SqldServer(workdir / "sqld") as sqld:
@@ -194,11 +195,11 @@ def sync_files(live: list[dict], workdir: Path) -> list[Path]:
         plays = []
         for _ in range(SYNC_PLAYS):
             moment += dt.timedelta(seconds=rng.randint(150, 300), milliseconds=rng.randint(1, 999))
-            played_at = moment.isoformat(timespec="milliseconds")[:-6] + "Z"
-            plays.append({"played_at": played_at, "track": rng.choice(live[-2000:])["track"]})
+            track = rng.choice(live[-2000:])["track"]
+            plays.append({"played_at": format_played_at(moment), "track": track})
         files.append(workdir / f"sync-{n}.singer")
         with files[-1].open("w") as out:
-            history.write_singer(plays, out)
+            out.writelines(line + "\n" for line in tap_output(plays, gaps=2))
     return files
 
 
@@ -256,14 +257,14 @@ def merged_history(export_plays: int, live_plays: int, workdir: Path) -> dict:
     tenth of them ago, overlaps the first.
     """
     recent = live_plays // 5
-    plays = history.plays(export_plays + recent, start=dt.date(2016, 1, 4))
+    plays = history(export_plays + recent, start=dt.date(2016, 1, 4))
     rng = random.Random(3)
     live = [play for play in plays[-live_plays:] if rng.random() > LIVE_MISSED]
-    entries = history.write_export(plays[:-recent], workdir / "export")
-    history.write_export(plays[: -recent // 2], workdir / "newer-export")
+    entries = write_extended_history(export_entries(plays[:-recent]), workdir / "export")
+    write_extended_history(export_entries(plays[: -recent // 2]), workdir / "newer-export")
     singer = workdir / "live.singer"
     with singer.open("w") as out:
-        history.write_singer(live, out)
+        out.writelines(line + "\n" for line in tap_output(live, gaps=2))
     syncs = sync_files(live, workdir)
     result = {"entries": entries, "live_plays": len(live)}
     with SqldServer(workdir / "sqld-merged", admin=True) as sqld:

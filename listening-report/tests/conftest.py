@@ -5,15 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-# Test modules import their helpers from this folder (pytest runs with --import-mode=importlib).
-sys.path.insert(0, str(Path(__file__).parent))
-
-from reportkit import BIN, DATA_FILES, Database, Run, import_export, load_singer
+from .reportkit import BIN, DATA_FILES, Database, Run, import_export, load_singer
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ A listener's true plays are drawn from a small catalog built to make the merge w
 tracks share a title, two artists share a name, a collaboration, a compilation, a local
 file, a track only ever heard in the export, a track short enough to be replayed within
 a minute. The live feed sees most plays (`played_at` to the millisecond, just after the
-end); the export sees them to the second (Extended streaming history) or to the minute
-(Account data), with skips, podcast episodes, rows exported twice and a row exported
-again a few seconds later. And what no play can be (a wrong clock, a damaged export):
+end); the export sees them to the second (Extended streaming history, entries as the test
+kit writes them) or to the minute (Account data), with skips, podcast episodes, rows
+exported twice and a row exported again a few seconds later. And what no play can be (a wrong clock, a damaged export):
 plays dated 0001 or 9999, lengths past 24 hours.
 """
 
@@ -19,7 +19,9 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reportkit import DATA_FILES
+from testkit.spotify.export import FOLDER, play_entry
+
+from .reportkit import DATA_FILES
 
 UTC = dt.timezone.utc
 START = dt.datetime(2024, 3, 4, 6, 0, tzinfo=UTC)
@@ -187,17 +189,17 @@ class Listener:
                 continue
             ended = play.ended - dt.timedelta(seconds=self.rng.randint(0, 3))
             if self.rng.random() < 0.1:
-                entries.append(_extended(ended - dt.timedelta(seconds=50), play.track, 4_000))
+                entries.append(play_entry(play.track, ended - dt.timedelta(seconds=50), 4_000))
             if self.rng.random() < 0.05:
-                entries.append(_extended(ended - dt.timedelta(seconds=30), None, 600_000))
-            entry = _extended(ended, play.track, play.ms_played)
+                entries.append(play_entry(None, ended - dt.timedelta(seconds=30), 600_000))
+            entry = play_entry(play.track, ended, play.ms_played)
             entries.append(entry)
             roll = self.rng.random()
             if roll < 0.05:
                 entries.append(entry)  # exported twice
             elif roll < 0.1:
                 entries.append(
-                    _extended(ended + dt.timedelta(seconds=12), play.track, play.ms_played)
+                    play_entry(play.track, ended + dt.timedelta(seconds=12), play.ms_played)
                 )
         return entries
 
@@ -274,31 +276,6 @@ def _export_row(
     }
 
 
-def _extended(ended: dt.datetime, track: dict | None, ms_played: int) -> dict:
-    album = (track or {}).get("album") or {}
-    return {
-        "ts": _instant(ended, "seconds"),
-        "platform": "android",
-        "ms_played": ms_played,
-        "conn_country": "DE",
-        "ip_addr": "192.0.2.1",
-        "master_metadata_track_name": track and track["name"],
-        "master_metadata_album_artist_name": track and album["artists"][0]["name"],
-        "master_metadata_album_album_name": track and album["name"],
-        "spotify_track_uri": track and (None if track["is_local"] else track["uri"]),
-        "episode_name": None if track else "Episode",
-        "episode_show_name": None if track else "The Show",
-        "spotify_episode_uri": None if track else "spotify:episode:daily",
-        "reason_start": "trackdone",
-        "reason_end": "trackdone",
-        "shuffle": False,
-        "skipped": False,
-        "offline": False,
-        "offline_timestamp": None,
-        "incognito_mode": False,
-    }
-
-
 def write_live(path: Path, records: list[dict], gaps: list[dict] = ()) -> Path:
     """A Singer stream of `records` (recently_played) and `gaps` (listening_gaps)."""
     schemas = [
@@ -334,7 +311,7 @@ def write_export_rows(path: Path, rows: list[dict]) -> Path:
 def write_export(folder: Path, extended: list[dict], account: list[dict] = ()) -> Path:
     """A Spotify data export folder, as the tap's `history_path` reads it."""
     if extended:
-        files = folder / "Spotify Extended Streaming History"
+        files = folder / FOLDER
         files.mkdir(parents=True)
         (files / "Streaming_History_Audio_2024_0.json").write_text(json.dumps(extended))
     if account:

@@ -6,7 +6,7 @@ import struct
 from collections import Counter
 from html.parser import HTMLParser
 
-from reportkit import chromium
+from .reportkit import chromium
 
 
 class Elements(HTMLParser):
@@ -105,7 +105,7 @@ def test_screenshot_of_the_report_is_saved(known_history, run_report, tmp_path):
 
 
 def test_hostile_names_are_shown_as_text_and_run_no_script(tmp_path, run_report):
-    from reportkit import DATA_FILES, Database, load_singer
+    from .reportkit import DATA_FILES, Database, load_singer
 
     database = Database(str(tmp_path / "hostile.db"))
     load_singer(database, DATA_FILES / "hostile_names.singer", tmp_path)
@@ -119,7 +119,8 @@ def test_hostile_names_are_shown_as_text_and_run_no_script(tmp_path, run_report)
 
 def test_toggles_redraw_the_charts_and_lists_without_errors(known_history, run_report):
     from playwright.sync_api import sync_playwright
-    from reportkit import CHROMIUM_FLAGS, chromium_executable
+
+    from .reportkit import CHROMIUM_FLAGS, chromium_executable
 
     report = run_report(known_history, "--timezone", "Europe/Berlin")
     errors: list[str] = []

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reportkit import DATA_FILES, Database, load_singer
 from testkit.sqld import free_port
+
+from .reportkit import DATA_FILES, Database, load_singer
 
 
 def assert_clear_error(result, *fragments: str) -> None:

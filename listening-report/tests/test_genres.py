@@ -24,8 +24,9 @@ import pytest
 from listening_report.genres import GENRE_VIEW_NAMES, GenreViews
 from listening_report.layout import LayoutError, read_sources
 from listening_report.refresh import Refresh
-from reportkit import DATA_FILES, Database, load_singer
 from target_turso.connection import connect
+
+from .reportkit import DATA_FILES, Database, load_singer
 
 DREAM, INDIE, AMBIENT, LOFI, NOISE = "dream pop", "indie pop", "ambient", "lo-fi", "noise"
 NO, NOT_YET = "(no genre)", "(not looked up yet)"

@@ -20,10 +20,11 @@ from listening_report.health import (
     latest_run,
     read_health,
 )
-from reportkit import Database, load_singer
 from tap_spotify_recent.schemas import PLAY_HISTORY, streaming_history_schema
 from tap_spotify_recent.sync_runs import SYNC_RUN
 from target_turso.connection import connect
+
+from .reportkit import Database, load_singer
 
 EXPIRES = "2027-01-15"
 # (started_at as written, finished_at, gap_detected, plays_emitted); run_id is the UTC start.

@@ -7,7 +7,8 @@ import hashlib
 import re
 
 from listening_report.html import embed_json, read_data
-from reportkit import DATA_FILES, Database, load_singer
+
+from .reportkit import DATA_FILES, Database, load_singer
 
 
 def csp_hash(source: str) -> str:

@@ -11,8 +11,9 @@ import json
 import re
 
 from listening_report.html import render
-from reportkit import DATA_FILES, Run, load_singer
-from test_browser import rendered
+
+from .reportkit import DATA_FILES, Run, load_singer
+from .test_browser import rendered
 
 LEFT_OUT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
 

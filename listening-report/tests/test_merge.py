@@ -38,7 +38,8 @@ plays from the export alone: 22 plays.
 from __future__ import annotations
 
 import pytest
-from reportkit import DATA_FILES, LAYOUTS, Database, import_export, load_singer
+
+from .reportkit import DATA_FILES, LAYOUTS, Database, import_export, load_singer
 
 EXPORT = DATA_FILES / "export"
 ACCOUNT_DATA = EXPORT / "Spotify Account Data" / "StreamingHistory_music_0.json"

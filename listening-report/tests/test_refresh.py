@@ -18,7 +18,14 @@ import random
 import time
 
 import pytest
-from histories import (
+from listening_report.layout import FUTURE_DAYS, PLAYED_AT_FORMAT, PLAYS_COLUMNS, read_sources
+from listening_report.period import Period, parse_bound, parse_timezone
+from listening_report.refresh import Outcome, Refresh
+from listening_report.report import build_report
+from listening_report.tables import WORK_TABLES
+from listening_report.views import VIEW_NAMES, Views
+
+from .histories import (
     EXPORT_ONLY,
     Listener,
     true_plays,
@@ -26,13 +33,7 @@ from histories import (
     write_export_rows,
     write_live,
 )
-from listening_report.layout import FUTURE_DAYS, PLAYED_AT_FORMAT, PLAYS_COLUMNS, read_sources
-from listening_report.period import Period, parse_bound, parse_timezone
-from listening_report.refresh import Outcome, Refresh
-from listening_report.report import build_report
-from listening_report.tables import WORK_TABLES
-from listening_report.views import VIEW_NAMES, Views
-from reportkit import DATA_FILES, LAYOUTS, Database, import_export, load_singer
+from .reportkit import DATA_FILES, LAYOUTS, Database, import_export, load_singer
 
 STEPS = (
     "sync",

@@ -7,7 +7,7 @@ Sunday 23:10 UTC, into the next week) and play 6 (2024-01-31 23:30 UTC) into Feb
 
 from __future__ import annotations
 
-from reportkit import DATA_FILES, Database, load_singer
+from .reportkit import DATA_FILES, Database, load_singer
 
 MORNING = "spotify:track:morning"
 DEMO = "spotify:local:Home+Tapes:Garage+Demos:Demo+1:120"

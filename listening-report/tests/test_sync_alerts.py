@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 from listening_report import alerts
-from reportkit import BIN, Database, load_singer
 from tap_spotify_recent.sync_runs import SYNC_RUN
+
+from .reportkit import BIN, Database, load_singer
 
 NOW = "2026-11-29T12:00:00Z"
 GAP_ADVICE = "Import your Spotify data export to fill the gap"

@@ -22,7 +22,8 @@ Morning), Garage Demos (Demo 1, local: no URI). 2024-01-29 is a Monday.
 from __future__ import annotations
 
 import pytest
-from reportkit import DATA_FILES, LAYOUTS, Database, load_singer
+
+from .reportkit import DATA_FILES, LAYOUTS, Database, load_singer
 
 VIEWS = [
     "plays",

@@ -29,13 +29,10 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from tap_spotify_recent.genres.book import LookupBook  # noqa: E402
-from tap_spotify_recent.genres.sightings import Sighting  # noqa: E402
-from testkit.musicbrainz import MusicBrainzServer  # noqa: E402
-from testkit.spotify import SpotifyServer  # noqa: E402
+from tap_spotify_recent.genres.book import LookupBook
+from tap_spotify_recent.genres.sightings import Sighting
+from testkit.musicbrainz import MusicBrainzServer
+from testkit.spotify import SpotifyServer
 
 TAP = Path(sys.executable).parent / "tap-spotify-recent"
 

@@ -28,8 +28,12 @@ import sys
 import tempfile
 import time
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import date
 from pathlib import Path
+
+from testkit.spotify.catalogue import Catalogue
+from testkit.spotify.export import FOLDER, export_entries, extended_entry
+from testkit.spotify.listening import plays
 
 BIN = Path(sys.executable).parent
 FILE_NAME = "Streaming_History_Audio_2010-2025_0.json"
@@ -53,64 +57,30 @@ print(sum(1 for e in entries if to_record(e, source_file=path.name, kind_hint=No
 """
 
 
-def _name(rng: random.Random) -> str:
-    words = ("Blue", "Night", "Ünïcode", "River", "東京", "Song", "Lights", "Æther", "Run", "Home")
-    return " ".join(rng.choice(words) for _ in range(rng.randint(1, 4)))
-
-
-def _entry(rng: random.Random, ended: datetime) -> dict:
-    """An Extended streaming history entry shaped like Spotify's (track, or now and then an
-    episode)."""
-    episode = rng.random() < 0.05
-    uri = "".join(
-        rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-        for _ in range(22)
-    )
-    return {
-        "ts": ended.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "platform": rng.choice(["ios", "android", "windows", "iOS 13.4 (iPhone11,8)"]),
-        "ms_played": rng.randint(0, 400_000),
-        "conn_country": rng.choice(["SE", "DE", "JP"]),
-        "ip_addr": f"203.0.113.{rng.randint(1, 254)}",
-        "master_metadata_track_name": None if episode else _name(rng),
-        "master_metadata_album_artist_name": None if episode else _name(rng),
-        "master_metadata_album_album_name": None if episode else _name(rng),
-        "spotify_track_uri": None if episode else f"spotify:track:{uri}",
-        "episode_name": _name(rng) if episode else None,
-        "episode_show_name": _name(rng) if episode else None,
-        "spotify_episode_uri": f"spotify:episode:{uri}" if episode else None,
-        "audiobook_title": None,
-        "audiobook_uri": None,
-        "audiobook_chapter_uri": None,
-        "audiobook_chapter_title": None,
-        "reason_start": rng.choice(["trackdone", "clickrow", "fwdbtn"]),
-        "reason_end": rng.choice(["trackdone", "endplay", "fwdbtn"]),
-        "shuffle": rng.random() < 0.3,
-        "skipped": rng.random() < 0.2,
-        "offline": False,
-        "offline_timestamp": int(ended.timestamp() * 1000) - rng.randint(0, 400_000),
-        "incognito_mode": False,
-    }
-
-
 def generate(folder: Path, megabytes: int) -> int:
-    """Write the export file (indented, like Spotify's) and its zip; return its entry count."""
+    """Write the export file (indented, like Spotify's) and its zip; return its entry count.
+
+    The entries are those of the test kit's listener, from 2010 on, until the file holds
+    ``megabytes``.
+    """
     rng = random.Random(7)
-    ended = datetime(2010, 1, 1, tzinfo=timezone.utc)
+    catalogue = Catalogue.generate(rng, artists=2000)
+    history = plays(catalogue, rng, start=date(2010, 1, 1), days=20 * 365)  # ~600 MB at most
     target = megabytes * 1_000_000
     count = 0
     export = folder / "export"
     export.mkdir()
     with (export / FILE_NAME).open("w", encoding="utf-8") as file:
         file.write("[\n")
-        while file.tell() < target:
-            ended += timedelta(seconds=rng.randint(30, 600))
-            text = json.dumps(_entry(rng, ended), indent=2, ensure_ascii=False)
+        for entry in export_entries(history):
+            if file.tell() >= target:
+                break
+            text = json.dumps(entry, indent=2, ensure_ascii=False)
             file.write(("" if count == 0 else ",\n") + text)
             count += 1
         file.write("\n]\n")
     with zipfile.ZipFile(folder / "my_spotify_data.zip", "w", zipfile.ZIP_DEFLATED) as zipped:
-        zipped.write(export / FILE_NAME, f"Spotify Extended Streaming History/{FILE_NAME}")
+        zipped.write(export / FILE_NAME, f"{FOLDER}/{FILE_NAME}")
     return count
 
 
@@ -174,9 +144,7 @@ def main() -> None:
         size_mb = (folder / "export" / FILE_NAME).stat().st_size / 1e6
         small = folder / "small"
         small.mkdir()
-        (small / FILE_NAME).write_text(
-            json.dumps([_entry(random.Random(1), datetime.now(timezone.utc))])
-        )
+        (small / FILE_NAME).write_text(json.dumps([extended_entry()]))
         python = str(BIN / "python")
         scenarios = {
             "floor (1 play)": tap_command(folder, small, "small"),

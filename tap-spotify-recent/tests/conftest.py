@@ -1,4 +1,4 @@
-"""Ways to run the tap against the contract server (``spotify_server`` comes from testkit)."""
+"""Ways to run the tap against the contract server (``spotify_server`` comes from the kit)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
-# Test modules import their helpers from this folder (pytest runs with --import-mode=importlib).
-sys.path.insert(0, str(Path(__file__).parent))
-
 from tap_spotify_recent.tap import TapSpotifyRecent
 
 TAP = shutil.which("tap-spotify-recent", path=str(Path(sys.executable).parent))

@@ -1,6 +1,6 @@
 """artist_genres: MusicBrainz genres of the artists played, looked up within a budget per run.
 
-Runs the tap against the Spotify and MusicBrainz contract servers (``tests/testkit``); most
+Runs the tap against the Spotify and MusicBrainz contract servers (the test kit); most
 tests let the MusicBrainz server enforce a short interval so they run fast, and the tests of
 MusicBrainz's own rule use its one second.
 """

@@ -12,8 +12,8 @@ import re
 import zipfile
 
 import pytest
-from exportkit import export_folder, extended_entry, good_entries
 from tap_spotify_recent.errors import TapError
+from testkit.spotify.export import export_folder, extended_entry, good_entries
 
 AUDIO = "Streaming_History_Audio_2020_0.json"
 

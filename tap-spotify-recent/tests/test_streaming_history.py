@@ -17,7 +17,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from exportkit import export_folder, extended_entry
+from testkit.spotify.export import export_folder, extended_entry
 
 EXPORTS = Path(__file__).parent / "data_files" / "exports"
 EXTENDED = EXPORTS / "extended"

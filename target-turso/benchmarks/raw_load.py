@@ -8,6 +8,7 @@ sends one statement per row (over HTTP, one round trip per row). Both upsert on
 `played_at` and commit every 10,000 rows, like the target's default batch.
 
 Usage: python raw_load.py multirow|executemany DATABASE_URL [orjson|stdlib] < plays.singer
+(plays.singer: `python -m testkit.spotify.singer N > plays.singer`, what run.py loads)
 """
 
 from __future__ import annotations

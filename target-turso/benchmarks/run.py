@@ -28,13 +28,11 @@ import typing as t
 from pathlib import Path
 
 import libsql_experimental
+from testkit.spotify.listening import history
+from testkit.spotify.singer import tap_output
+from testkit.sqld import SqldServer
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1] / "tests"))  # testkit: the sqld helper
-sys.path.insert(0, str(HERE))
-
-import plays  # noqa: E402
-from testkit.sqld import SqldServer  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DUCKDB_VENV = Path.home() / ".cache" / "target-turso-bench" / "venv-duckdb"
@@ -165,7 +163,7 @@ def main() -> None:
         work = Path(tmp)
         for n in args.sizes:
             stream = work / f"plays-{n}.singer"
-            stream.write_text("\n".join(plays.lines(n)) + "\n")
+            stream.write_text("\n".join(tap_output(history(n))) + "\n")
             results = {}
             for where, loader in LOADERS:
                 if (where, loader) == ("http", "raw executemany") and n > args.executemany_http_max:

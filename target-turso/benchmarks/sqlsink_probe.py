@@ -11,7 +11,8 @@ target on the same stream, in two variants:
 Runs in its own virtualenv (singer-sdk, sqlalchemy-libsql):
 python sqlsink_probe.py multirow|executemany SQLALCHEMY_URL [novalidate] < plays.singer
 with SQLALCHEMY_URL `sqlite+libsql:////abs/file.db` or
-`sqlite+libsql://127.0.0.1:PORT/?secure=false` (sqld).
+`sqlite+libsql://127.0.0.1:PORT/?secure=false` (sqld); plays.singer from
+`python -m testkit.spotify.singer N > plays.singer`.
 """
 
 from __future__ import annotations

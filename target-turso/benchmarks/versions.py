@@ -21,15 +21,12 @@ import json
 import os
 import random
 import struct
-import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-import plays  # noqa: E402
-from run import command, database, timed  # noqa: E402
+from run import command, database, timed  # a sibling: the script's folder is on sys.path
+from testkit.spotify.listening import history
+from testkit.spotify.singer import tap_output
 
 
 def double_lines(n: int, seed: int = 11) -> list[str]:
@@ -88,11 +85,11 @@ def main() -> None:
     other = str(Path(args.other).resolve())
     with tempfile.TemporaryDirectory(prefix="turso-versions-") as tmp:
         work = Path(tmp)
-        every = plays.lines(args.size + 1000)
+        every = list(tap_output(history(args.size + 1000)))
         cut = 1 + args.size + args.size // 1000  # SCHEMA, N records and a STATE per 1,000
         first, later = every[:cut], [every[0], *every[cut:]]
         streams = {
-            "plays": (plays.lines(args.size), None),
+            "plays": (list(tap_output(history(args.size))), None),
             "doubles": (double_lines(args.size), None),
             "+1k": (later, first),
         }

@@ -7,7 +7,7 @@ overlapping runs of one job cannot both run.
 
 Meltano loads it from the `meltano.state_backends` entry point named `libsql`
 (the URI scheme). It runs inside Meltano's own environment: install this package
-there (`pip install meltano ./target-turso`).
+there with its extra (`pip install "./target-turso[state-backend]"`, which brings Meltano).
 
 URIs (`state_backend.uri`):
 - `libsql://NAME-ORG.turso.io`: Turso (TLS), token in `state_backend.libsql.auth_token`.

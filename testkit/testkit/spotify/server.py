@@ -1,7 +1,13 @@
-"""Pytest plugin and demo server: a local HTTP server that follows Spotify's documented contract.
+"""A local HTTP server that follows Spotify's documented Web API and Accounts contract.
 
-Built from /work/shared/SPOTIFY.md (Spotify's docs and the community record), not from what any
-tap expects. It serves, on a free loopback port:
+Written from Spotify's public documentation, not from what any tap expects:
+https://developer.spotify.com/documentation/web-api/reference/get-recently-played,
+https://developer.spotify.com/documentation/web-api/tutorials/code-flow,
+https://developer.spotify.com/documentation/web-api/tutorials/refreshing-tokens,
+https://developer.spotify.com/documentation/web-api/concepts/redirect_uri,
+https://developer.spotify.com/documentation/web-api/concepts/rate-limits and the February
+2026 changes (https://developer.spotify.com/documentation/web-api/references/changes/february-2026).
+It serves, on a free loopback port:
 
 - ``POST /api/token``: the refresh-token and authorization-code grants, client credentials in an
   HTTP Basic header or in the body, JSON errors ``invalid_client``/``invalid_grant``/
@@ -16,7 +22,8 @@ tap expects. It serves, on a free loopback port:
   Development Mode app gets them since Feb 2026 (no popularity/available_markets/linked_from),
   local files (null ``id``, ``spotify:local:`` URI), unicode names, nullable ``context``.
 
-Python API (what tests and the end-to-end suite use)::
+Plays are drawn from a seeded ``testkit.spotify.catalogue.Catalogue``. Python API (what
+tests, the demo and the benchmarks use)::
 
     with SpotifyServer() as server:          # or the ``spotify_server`` fixture
         server.add_plays(60)                 # seeded, deterministic, newest last
@@ -26,30 +33,28 @@ Python API (what tests and the end-to-end suite use)::
         config = server.tap_config()         # client_id, client_secret, refresh_token, urls
         server.requests                      # the request log, for assertions
 
-Standalone (demo): ``python tests/testkit/spotify.py --port 8899 --plays 120`` prints the tap
-config as JSON on one line, then serves until interrupted.
+Standalone: ``python -m testkit.spotify --port 8899 --plays 120`` prints the tap config as
+JSON on one line, then serves until interrupted.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import binascii
 import json
 import random
 import secrets
-import signal
 import threading
 import time
 import typing as t
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
-from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit
-
-import pytest
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from testkit.loopback import LoopbackServer, QuietHandler
+from testkit.spotify.catalogue import Catalogue, Track, artist_object, format_played_at, to_ms
+from testkit.spotify.catalogue import context as draw_context
 
 SCOPE = "user-read-recently-played"
 WINDOW = 50  # "Returns the most recent 50 tracks played by a user."
@@ -57,7 +62,6 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 50
 DEFAULT_START = datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc)
 RECENTLY_PLAYED = "/v1/me/player/recently-played"
-_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 #: Failure kinds for :meth:`SpotifyServer.fail_next`, per endpoint.
 FAULTS: dict[str, frozenset[str]] = {
@@ -76,172 +80,6 @@ FAULTS: dict[str, frozenset[str]] = {
 
 _AUTO: t.Any = object()  # "pick a seeded value" for add_play's track/context
 _DROP = object()  # a reply that closes the connection without answering
-
-
-# --------------------------------------------------------------------------------------------
-# Seeded catalogue: realistic TrackObjects with unicode names and some local files
-# --------------------------------------------------------------------------------------------
-
-_ARTISTS = [
-    "Sigur Rós",
-    "坂本龍一",
-    "Beyoncé",
-    "Motörhead",
-    "Björk",
-    "Ólafur Arnalds",
-    "ROSALÍA",
-    "Zoë Keating",
-    "방탄소년단",
-    "Кино",
-    "Daft Punk",
-    "Mø",
-]
-_WORDS = [
-    "Hoppípolla",
-    "Jóga",
-    "Ça plane pour moi",
-    "Группа крови",
-    "戦場のメリークリスマス",
-    "Despechá",
-    "Ace of Spades",
-    "Naïve Melody",
-    "Ø (Interlude)",
-    "Æ Fjord",
-    "Señorita",
-    "Night Shift",
-    "Über Alles Blue",
-    "Café Olé",
-    "🎧 Late Train",
-    "Halo",
-]
-_BASE62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def _spotify_id(rng: random.Random) -> str:
-    return "".join(rng.choice(_BASE62) for _ in range(22))
-
-
-def _object_ref(kind: str, spotify_id: str | None) -> dict[str, t.Any]:
-    """The id/uri/href/external_urls quartet every Spotify object carries (null for local)."""
-    if spotify_id is None:
-        return {"external_urls": {}, "href": None, "id": None, "type": kind, "uri": None}
-    return {
-        "external_urls": {"spotify": f"https://open.spotify.com/{kind}/{spotify_id}"},
-        "href": f"https://api.spotify.com/v1/{kind}s/{spotify_id}",
-        "id": spotify_id,
-        "type": kind,
-        "uri": f"spotify:{kind}:{spotify_id}",
-    }
-
-
-def _catalogue_track(
-    rng: random.Random, *, local: bool, artist_ids: dict[str, str]
-) -> dict[str, t.Any]:
-    """A TrackObject as a Development Mode app sees it since February 2026.
-
-    ``artist_ids`` gives each artist name one id across the catalogue, as on Spotify.
-    """
-    artist_name = rng.choice(_ARTISTS)
-    name = rng.choice(_WORDS)
-    album_name = f"{rng.choice(_WORDS)} ({rng.randint(1990, 2026)})"
-    duration_ms = rng.randint(150_000, 330_000)
-    if local:
-        parts = (artist_name, album_name, name, str(duration_ms // 1000))
-        artist = {**_object_ref("artist", None), "name": artist_name}
-        track = {
-            **_object_ref("track", None),
-            "uri": "spotify:local:" + ":".join(quote_plus(part) for part in parts),
-            "external_ids": {},
-            "is_local": True,
-            "album": {
-                **_object_ref("album", None),
-                "album_type": None,
-                "artists": [],
-                "images": [],
-                "name": album_name,
-                "release_date": None,
-                "release_date_precision": None,
-                "total_tracks": None,
-            },
-        }
-    else:
-        artist_id = artist_ids.setdefault(artist_name, _spotify_id(rng))
-        artist = {**_object_ref("artist", artist_id), "name": artist_name}
-        year = rng.randint(1970, 2026)
-        precision = rng.choice(["day", "day", "month", "year"])
-        release = {
-            "day": f"{year}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
-            "month": f"{year}-1{rng.randint(0, 2)}",
-            "year": str(year),
-        }
-        album_id = _spotify_id(rng)
-        track = {
-            **_object_ref("track", _spotify_id(rng)),
-            "external_ids": {
-                "isrc": f"GB{rng.choice(['UM7', 'AHS'])}{year % 100:02d}{rng.randint(0, 99999):05d}"
-            },
-            "is_local": False,
-            "album": {
-                **_object_ref("album", album_id),
-                "album_type": rng.choice(["album", "single", "compilation"]),
-                "artists": [artist],
-                "images": [
-                    {
-                        "url": f"https://i.scdn.co/image/{album_id}{size}",
-                        "height": size,
-                        "width": size,
-                    }
-                    for size in (640, 300, 64)
-                ],
-                "name": album_name,
-                "release_date": release[precision],
-                "release_date_precision": precision,
-                "total_tracks": rng.randint(1, 18),
-            },
-        }
-    featured = (
-        []
-        if local or rng.random() < 0.7
-        else [
-            {**_object_ref("artist", artist_ids.setdefault(name, _spotify_id(rng))), "name": name}
-            for name in [rng.choice([a for a in _ARTISTS if a != artist_name])]
-        ]
-    )
-    return {
-        **track,
-        "artists": [artist, *featured],
-        "disc_number": 1,
-        "duration_ms": duration_ms,
-        "explicit": rng.random() < 0.2,
-        "name": name,
-        "preview_url": None,
-        "track_number": rng.randint(1, 12),
-    }
-
-
-def _context(rng: random.Random) -> dict[str, t.Any] | None:
-    """A playlist/album/artist context, or null when the track was played on its own."""
-    kind = rng.choice(["playlist", "playlist", "album", "artist", None])
-    if kind is None:
-        return None
-    ref = _object_ref(kind, _spotify_id(rng))
-    return {key: ref[key] for key in ("type", "href", "external_urls", "uri")}
-
-
-def format_played_at(moment: datetime) -> str:
-    """Spotify's ``played_at``: UTC, millisecond precision, ``Z`` suffix."""
-    moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def to_ms(played_at: str | datetime) -> int:
-    """Unix milliseconds of an RFC 3339 value (with or without a fraction) or a datetime."""
-    moment = (
-        played_at
-        if isinstance(played_at, datetime)
-        else datetime.fromisoformat(played_at.replace("Z", "+00:00"))
-    )
-    return (moment - _UNIX_EPOCH) // timedelta(milliseconds=1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,10 +173,11 @@ class SpotifyServer(LoopbackServer):
         self.user_registered = True
         self.authorize_decision = "agree"  # or "deny": what the simulated user clicks
         self.requests: list[LoggedRequest] = []
-        artist_ids: dict[str, str] = {}
-        self._tracks = [
-            _catalogue_track(self._rng, local=i % 9 == 4, artist_ids=artist_ids) for i in range(36)
-        ]
+        # 12 artists of 3 tracks, 4 local files: every artist and a local file show up
+        # among a test's few dozen plays.
+        self.catalogue = Catalogue.generate(
+            self._rng, artists=12, albums=(1, 1), album_tracks=(3, 3), local_tracks=4
+        )
         self._plays: list[tuple[int, dict[str, t.Any]]] = []  # (played_at ms, PlayHistoryObject)
         self._next_slot = start
         self._refresh: dict[str, _RefreshGrant] = {}
@@ -384,7 +223,7 @@ class SpotifyServer(LoopbackServer):
         self,
         played_at: str | datetime | None = None,
         *,
-        track: dict[str, t.Any] = _AUTO,
+        track: Track = _AUTO,
         context: dict[str, t.Any] | None = _AUTO,
     ) -> dict[str, t.Any]:
         """Add one play. An explicit older ``played_at`` is a late play (an offline phone).
@@ -392,8 +231,8 @@ class SpotifyServer(LoopbackServer):
         A string ``played_at`` is served exactly as given (e.g. without milliseconds).
         """
         with self._lock:
-            track = self._rng.choice(self._tracks) if track is _AUTO else track
-            context = _context(self._rng) if context is _AUTO else context
+            track = self._rng.choice(self.catalogue.tracks) if track is _AUTO else track
+            context = draw_context(self._rng) if context is _AUTO else context
             if played_at is None:
                 played_at = self._next_slot + timedelta(milliseconds=track["duration_ms"])
             text = played_at if isinstance(played_at, str) else format_played_at(played_at)
@@ -407,20 +246,17 @@ class SpotifyServer(LoopbackServer):
             self._plays.sort(key=lambda item: item[0], reverse=True)
             return play
 
-    def track_of(self, *artists: tuple[str, str], isrc: str | None = None) -> dict[str, t.Any]:
+    def track_of(self, *artists: tuple[str, str], isrc: str | None = None) -> Track:
         """A TrackObject credited to ``artists`` ((id, name) pairs), for ``add_play(track=)``."""
-        with self._lock:
-            track = json.loads(json.dumps(next(t for t in self._tracks if not t["is_local"])))
-        track["artists"] = [
-            {**_object_ref("artist", artist_id), "name": name} for artist_id, name in artists
-        ]
+        track = json.loads(json.dumps(self.catalogue.tracks_by_artist[0][0]))  # a deep copy
+        track["artists"] = [artist_object(artist_id, name) for artist_id, name in artists]
         track["external_ids"] = {"isrc": isrc} if isrc else {}
         return track
 
     @property
-    def tracks(self) -> list[dict[str, t.Any]]:
+    def tracks(self) -> list[Track]:
         """The seeded catalogue of TrackObjects that plays are drawn from."""
-        return list(self._tracks)
+        return self.catalogue.tracks
 
     @property
     def plays(self) -> list[dict[str, t.Any]]:
@@ -750,77 +586,4 @@ class _Handler(QuietHandler):
             payload, content_type = json.dumps(reply.body).encode(), "application/json"
         else:
             payload, content_type = (reply.body or "").encode(), "text/html; charset=utf-8"
-        self.send_response(reply.status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for key, value in reply.headers.items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(payload)
-
-
-# --------------------------------------------------------------------------------------------
-# Pytest fixtures
-# --------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def spotify_server() -> t.Iterator[SpotifyServer]:
-    """A running contract server with no plays yet (add them with ``add_plays``)."""
-    with SpotifyServer() as server:
-        yield server
-
-
-@pytest.fixture
-def make_spotify_server() -> t.Iterator[t.Callable[..., SpotifyServer]]:
-    """Factory for contract servers with options (rotation, short token TTL, ...)."""
-    servers: list[SpotifyServer] = []
-
-    def make(**options: t.Any) -> SpotifyServer:
-        server = SpotifyServer(**options).start()
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.stop()
-
-
-# --------------------------------------------------------------------------------------------
-# Standalone demo server
-# --------------------------------------------------------------------------------------------
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Serve a seeded history until interrupted; print the tap config as one JSON line."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--plays", type=int, default=120, help="seeded plays, ending now")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--add-every", type=float, default=0, help="add a play every N s")
-    parser.add_argument("--rotate-refresh-tokens", action="store_true")
-    args = parser.parse_args(argv)
-    start = datetime.now(timezone.utc) - timedelta(minutes=7 * args.plays)
-    server = SpotifyServer(
-        host=args.host,
-        port=args.port,
-        seed=args.seed,
-        start=start,
-        rotate_refresh_tokens=args.rotate_refresh_tokens,
-    )
-    server.add_plays(args.plays)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with server:
-        print(json.dumps(server.tap_config()), flush=True)
-        try:
-            while not stop.wait(args.add_every or 3600):
-                if args.add_every:
-                    server.add_play(datetime.now(timezone.utc))
-        except KeyboardInterrupt:
-            pass
-
-
-if __name__ == "__main__":
-    main()
+        self.reply(reply.status, payload, content_type, reply.headers)

@@ -1,4 +1,4 @@
-"""Pytest plugin: a local server that follows GitHub's documented REST API for issues.
+"""A local server that follows GitHub's documented REST API for issues.
 
 Written from GitHub's REST documentation (https://docs.github.com/en/rest/issues/issues,
 .../issues/comments, .../repos/repos#get-a-repository, .../actions/workflows), not from what
@@ -39,8 +39,6 @@ import typing as t
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlencode, urlsplit
-
-import pytest
 
 from testkit.loopback import LoopbackServer, QuietHandler
 
@@ -377,18 +375,5 @@ class _Handler(QuietHandler):
             reply = contract._dispatch(request)
         request.status = reply.status
         payload = b"" if reply.body is None else json.dumps(reply.body).encode()
-        self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.send_header("X-GitHub-Api-Version-Selected", "2022-11-28")
-        for key, value in reply.headers.items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(payload)
-
-
-@pytest.fixture
-def github_server() -> t.Iterator[GitHubServer]:
-    """A running GitHub contract server for a private repository without issues."""
-    with GitHubServer() as server:
-        yield server
+        headers = {"X-GitHub-Api-Version-Selected": "2022-11-28", **reply.headers}
+        self.reply(reply.status, payload, "application/json; charset=utf-8", headers)

@@ -1,4 +1,4 @@
-"""Pytest plugin: a local server that follows healthchecks.io's documented Pinging API.
+"""A local server that follows healthchecks.io's documented Pinging API.
 
 Written from https://healthchecks.io/docs/http_api/ : ``HEAD|GET|POST <base>/<uuid>``
 (success), ``<uuid>/start``, ``<uuid>/fail``, ``<uuid>/log`` and ``<uuid>/<exit-status>``
@@ -19,12 +19,9 @@ Python API::
 from __future__ import annotations
 
 import threading
-import typing as t
 import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
-
-import pytest
 
 from testkit.loopback import LoopbackServer, QuietHandler
 
@@ -116,18 +113,5 @@ class _Handler(QuietHandler):
         status, text = contract._receive(
             self.command, parts.path, dict(parse_qsl(parts.query)), body
         )
-        payload = text.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.send_header("Ping-Body-Limit", str(BODY_LIMIT))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
-
-
-@pytest.fixture
-def ping_server() -> t.Iterator[PingServer]:
-    """A running healthchecks.io-style ping server (``add_check()`` gives a ping URL)."""
-    with PingServer() as server:
-        yield server
+        headers = {"Ping-Body-Limit": str(BODY_LIMIT)}
+        self.reply(status, text.encode(), "text/plain; charset=utf-8", headers)

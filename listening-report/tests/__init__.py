@@ -1,0 +1,1 @@
+"""listening-report's tests; their helpers are in reportkit.py."""

@@ -1,0 +1,1 @@
+"""tap-spotify-recent's tests."""
