@@ -7,8 +7,8 @@ file, a track only ever heard in the export, a track short enough to be replayed
 a minute. The live feed sees most plays (`played_at` to the millisecond, just after the
 end); the export sees them to the second (Extended streaming history, entries as the test
 kit writes them) or to the minute (Account data), with skips, podcast episodes, rows
-exported twice and a row exported again a few seconds later. And what no play can be (a wrong clock, a damaged export):
-plays dated 0001 or 9999, lengths past 24 hours.
+exported twice and a row exported again a few seconds later. And what no play can be (a
+wrong clock, a damaged export): plays dated 0001 or 9999, lengths past 24 hours.
 """
 
 from __future__ import annotations

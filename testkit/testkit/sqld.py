@@ -161,8 +161,10 @@ class SqldServer:
         return self
 
     def rows_counted(self) -> tuple[int, int]:
-        """Rows read and written so far, by sqld's own accounting (its admin API's stats,
-        what Turso bills); the server must have been made with `admin=True`."""
+        """Rows read and written so far, by sqld's own accounting (what Turso bills).
+
+        From its admin API's stats: the server must have been made with `admin=True`.
+        """
         url = f"http://127.0.0.1:{self.admin_port}/v1/namespaces/default/stats"
         with urllib.request.urlopen(url, timeout=10) as response:
             stats = json.load(response)
