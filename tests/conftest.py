@@ -26,3 +26,13 @@ def fresh_runner(tmp_path: Path) -> t.Callable[[], dict[str, str]]:
         return {"MELTANO_DATABASE_URI": f"sqlite:///{tmp_path}/runner-{count}.db"}
 
     return make
+
+
+def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str] | None:
+    """Show the whole Meltano log when `"message" in run.output` fails.
+
+    pytest shortens both sides to one line, which hides why a run in CI failed.
+    """
+    if op == "in" and isinstance(left, str) and isinstance(right, str) and len(right) > 200:
+        return [f"{left!r} not found in this output:", *right.splitlines()]
+    return None
