@@ -68,10 +68,9 @@ def year_span(year: int, zone: ZoneInfo, now: dt.datetime) -> YearSpan:
 
 def year_before(span: YearSpan) -> YearSpan:
     """Return what `span` is compared with: the year before, to the same date and time."""
+    since = _new_year(span.year - 1, span.zone)
     if not span.so_far:
-        return YearSpan(
-            span.year - 1, span.zone, _new_year(span.year - 1, span.zone), span.since, False
-        )
+        return YearSpan(span.year - 1, span.zone, since, span.since, so_far=False)
     local = span.until.astimezone(span.zone)
     day = min(local.day, 28) if local.month == 2 else local.day  # from 29 February
     until = local.replace(year=span.year - 1, day=day)
