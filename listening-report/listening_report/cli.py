@@ -289,7 +289,9 @@ def _year_pages(settings: Settings, ready: Prepared, zone: ZoneInfo) -> list[dic
             err=True,
         )
         return []
-    return settings.run(lambda connection: year_pages(connection, ready.views, zone, ready.stored))
+    return settings.run(
+        lambda connection: year_pages(connection, ready.views.prefix, zone, ready.stored.changes)
+    )
 
 
 @main.command()

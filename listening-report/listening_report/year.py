@@ -1,12 +1,17 @@
 """Your year in review: the figures of one page per calendar year, and of this year so far.
 
-A year is a period of the report (`report.build_report` over the year's plays in
-`report_plays`, through its index of play times): from local midnight on 1 January to local
-midnight on the next, in the report's time zone, so a play at 23:30 on 31 December counts for
-that year wherever UTC puts it. Its figures mean what the report's mean; artists discovered in
-a year are those whose first play ever falls in it. Each year is compared with the year
-before, and the current year (so far) with the same span of the year before (1 January to the
-same date and time), not with a whole year.
+A year runs from local midnight on 1 January to local midnight on the next, in the report's
+time zone: a play at 23:30 on 31 December counts for that year wherever UTC puts it. Each
+year's figures come from one statement over the report's tables: the year's plays in
+`report_plays` through its index of play times (covering: time, track, length), their
+credits in `report_play_artists` by key, the names in `report_tracks`/`_artists`/`_albums`,
+and the artists first heard that year from `report_artists` through its index of first
+plays. No merge, no play outside the year read (a year of 30,000 plays: see the README's
+Performance). The figures mean what the report's mean: tops by plays, then minutes, then
+name; days, hours and streaks local; artists discovered = first play ever in the year.
+
+Each year is compared with the year before; the current year, so far (up to today, included)
+with the same days of the year before (1 January to the same date, included).
 """
 
 from __future__ import annotations
@@ -20,10 +25,9 @@ from zoneinfo import ZoneInfo
 from listening_report.genres import ARTIST_GENRES
 from listening_report.genres import BODIES as GENRE_BODIES
 from listening_report.layout import quote_identifier, table_columns
-from listening_report.period import Period, parse_utc, utc_text
-from listening_report.report import StoredTimes, build_report
+from listening_report.period import Period, local_time_sql, parse_utc, utc_text
 from listening_report.tables import TableNames
-from listening_report.views import Views
+from listening_report.views import streaks_sql
 
 TOP = 5
 """How many tracks, artists, albums and genres a year lists."""
@@ -34,14 +38,14 @@ LOCAL_DAY = "%Y-%m-%d"
 
 @dataclass(frozen=True)
 class YearSpan:
-    """The plays of one calendar year in `zone`, from `since` until `until` (exclusive)."""
+    """The plays of one calendar year in `zone`: from `since` until `until`, local midnights."""
 
     year: int
     zone: ZoneInfo
     since: dt.datetime
     until: dt.datetime
     so_far: bool
-    """The current year: `until` is now."""
+    """The current year: `until` is the end of today."""
 
     @property
     def period(self) -> Period:
@@ -51,84 +55,168 @@ class YearSpan:
     @property
     def last_day(self) -> str:
         """The last local day the span covers (for the current year: today)."""
-        end = self.until - dt.timedelta(microseconds=1)
-        return end.astimezone(self.zone).strftime(LOCAL_DAY)
+        return (self.until.date() - dt.timedelta(days=1)).strftime(LOCAL_DAY)
 
 
-def _new_year(year: int, zone: ZoneInfo) -> dt.datetime:
-    return dt.datetime(year, 1, 1, tzinfo=zone)
+def _midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=zone)
 
 
 def year_span(year: int, zone: ZoneInfo, now: dt.datetime) -> YearSpan:
-    """Return the span of `year` in `zone`: the whole year, or up to `now` while it lasts."""
-    since, until = _new_year(year, zone), _new_year(year + 1, zone)
-    so_far = since <= now < until
-    return YearSpan(year, zone, since, now if so_far else until, so_far)
+    """Return the span of `year` in `zone`: the whole year, or up to today while it lasts."""
+    since, end = _midnight(dt.date(year, 1, 1), zone), _midnight(dt.date(year + 1, 1, 1), zone)
+    if not since <= now < end:
+        return YearSpan(year, zone, since, end, so_far=False)
+    tomorrow = now.astimezone(zone).date() + dt.timedelta(days=1)
+    return YearSpan(year, zone, since, _midnight(tomorrow, zone), so_far=True)
 
 
 def year_before(span: YearSpan) -> YearSpan:
-    """Return what `span` is compared with: the year before, to the same date and time."""
-    since = _new_year(span.year - 1, span.zone)
+    """Return what `span` is compared with: the year before, up to the same date."""
+    since = _midnight(dt.date(span.year - 1, 1, 1), span.zone)
     if not span.so_far:
         return YearSpan(span.year - 1, span.zone, since, span.since, so_far=False)
-    local = span.until.astimezone(span.zone)
-    day = min(local.day, 28) if local.month == 2 else local.day  # from 29 February
-    until = local.replace(year=span.year - 1, day=day)
-    return YearSpan(span.year - 1, span.zone, since, until, so_far=True)
+    last = dt.date.fromisoformat(span.last_day)
+    day = min(last.day, 28) if last.month == 2 else last.day  # from 29 February
+    until = last.replace(year=span.year - 1, day=day) + dt.timedelta(days=1)
+    return YearSpan(span.year - 1, span.zone, since, _midnight(until, span.zone), so_far=True)
 
 
-def _best(rows: t.Iterable[tuple[t.Any, int, int]]) -> tuple[t.Any, int, int] | None:
-    """Return the (key, plays, ms_played) listened to longest; among equals most played, first."""
-    ranked = sorted(rows, key=lambda row: (-row[2], -row[1], row[0]))
-    return ranked[0] if ranked else None
+IN_YEAR = "played_at >= ? AND played_at < ?"
+FIRST_IN_YEAR = IN_YEAR.replace("played_at", "first_played_at")
 
 
-def _figure(name: str, best: tuple[t.Any, int, int] | None) -> dict[str, t.Any] | None:
-    return None if best is None else {name: best[0], "plays": best[1], "ms_played": best[2]}
+def _best(rows: str, key: str) -> str:
+    """SQL for the row of `rows` listened to longest (most played, then first, among equals)."""
+    return (
+        f"SELECT json_object('{key}', {key}, 'plays', plays, 'ms_played', ms_played) FROM ({rows})"
+        f" ORDER BY ms_played DESC, plays DESC, {key} LIMIT 1"
+    )
 
 
-def figures(report: dict[str, t.Any]) -> dict[str, t.Any]:
-    """Return a year's figures from the report's data of its span (see `build_report`)."""
-    days = [tuple(row) for row in report["per_day"]]
-    months: dict[str, list[int]] = {}
-    for day, plays, ms_played in days:
-        month = months.setdefault(day[:7], [0, 0])
-        month[0] += plays
-        month[1] += ms_played
-    heatmap = report["weekday_hour"]
-    hours = [
-        (
-            hour,
-            sum(row[hour] for row in heatmap["plays"]),
-            sum(row[hour] for row in heatmap["ms_played"]),
-        )
-        for hour in range(24)
-    ]
-    discovered = report["new_artists"]
-    names = [name for month in discovered for name in month["first_names"]]
-    totals = report["totals"]
-    return {
-        "plays": totals["plays"],
-        "ms_played": totals["ms_played"],
-        "top": {kind: lists["by_plays"][:TOP] for kind, lists in report["top"].items()},
-        "discovered": {
-            "count": sum(month["count"] for month in discovered),
-            "first_names": names[:DISCOVERED_NAMES],
-        },
-        "best_day": _figure("day", _best(days)),
-        "best_month": _figure("month", _best((m, p, ms) for m, (p, ms) in months.items())),
-        "top_hour": _figure("hour", _best(row for row in hours if row[1])),
-        "longest_streak": next(iter(report["streaks"]["longest"]), None),
-    }
+def _top(columns: dict[str, str], counts: str, table: str, key: str, label: str) -> str:
+    """SQL for the year's top TOP of a list: `counts` (per `key`) named from `table`."""
+    selected = ", ".join(f"{value} AS {name}" for name, value in columns.items())
+    fields = ", ".join(f"'{name}', {name}" for name in columns)
+    return f"""SELECT json_group_array(json_object({fields})) FROM (
+  SELECT {selected} FROM ({counts}) AS y JOIN {table} AS n USING ({key})
+  ORDER BY y.plays DESC, y.ms_played DESC, n.{label}, {key} LIMIT ?
+)"""
 
 
-def _compared(figures: dict[str, t.Any]) -> dict[str, t.Any]:
-    """Return the figures a page compares with: all but the lists."""
-    return {
-        name: value["count"] if name == "discovered" else value
-        for name, value in figures.items()
-        if name != "top"
-    }
+TOTALS = {"plays": "y.plays", "ms_played": "y.ms_played"}
+
+YEAR_SQL = {
+    # name: (SQL of one JSON value, the parameters it takes: in-year bounds, N)
+    "best_day": (_best("SELECT * FROM m_days", "day"), ""),
+    "best_month": (
+        _best(
+            "SELECT substr(day, 1, 7) AS month, sum(plays) AS plays, sum(ms_played) AS ms_played"
+            " FROM m_days GROUP BY month",
+            "month",
+        ),
+        "",
+    ),
+    "top_hour": (
+        _best(
+            "SELECT CAST(substr(played_at, 12, 2) AS INTEGER) AS hour, count(*) AS plays,"
+            " sum(ms_played) AS ms_played FROM m_plays GROUP BY hour",
+            "hour",
+        ),
+        "",
+    ),
+    "longest_streak": (
+        "SELECT json_object('first_day', first_day, 'last_day', last_day, 'days', days)"
+        f" FROM ({streaks_sql('SELECT day FROM m_days')}) LIMIT 1",
+        "",
+    ),
+    "totals": (
+        "SELECT json_object('plays', COALESCE(sum(plays), 0), 'ms_played',"
+        " COALESCE(sum(ms_played), 0)) FROM m_days",
+        "",
+    ),
+    "tracks": (
+        _top(
+            {
+                "track_uri": "track_key",
+                "track_name": "n.track_name",
+                "artist_names": "n.artist_names",
+                "album_name": "n.album_name",
+                **TOTALS,
+            },
+            "SELECT track_key, count(*) AS plays, sum(ms_played) AS ms_played"
+            f" FROM {{report_plays}} WHERE {IN_YEAR} GROUP BY track_key",
+            "{report_tracks}",
+            "track_key",
+            "track_name",
+        ),
+        "yn",
+    ),
+    "artists": (
+        _top(
+            {
+                "artist_key": "artist_key",
+                "artist_name": "n.artist_name",
+                **TOTALS,
+                "tracks": "y.tracks",
+            },
+            "SELECT a.artist_key, count(*) AS plays, sum(a.ms_played) AS ms_played,"
+            " count(DISTINCT a.track_key) AS tracks"
+            " FROM {report_plays} AS p JOIN {report_play_artists} AS a ON a.play_key = p.play_key"
+            f" WHERE p.{IN_YEAR.replace('AND ', 'AND p.')} AND a.artist_key IS NOT NULL"
+            " GROUP BY a.artist_key",
+            "{report_artists}",
+            "artist_key",
+            "artist_name",
+        ),
+        "yn",
+    ),
+    "albums": (
+        _top(
+            {
+                "album_key": "album_key",
+                "album_name": "n.album_name",
+                "artist_names": "n.artist_names",
+                **TOTALS,
+                "tracks": "y.tracks",
+            },
+            "SELECT album_key, count(*) AS plays, sum(ms_played) AS ms_played,"
+            " count(DISTINCT track_key) AS tracks"
+            f" FROM {{report_plays}} WHERE {IN_YEAR} AND album_key IS NOT NULL GROUP BY album_key",
+            "{report_albums}",
+            "album_key",
+            "album_name",
+        ),
+        "yn",
+    ),
+    "discovered": (
+        "SELECT json_object('count', (SELECT count(*) FROM {report_artists}"
+        f" WHERE {FIRST_IN_YEAR}), 'first_names', (SELECT json_group_array(first_artist_name)"
+        " FROM (SELECT first_artist_name FROM {report_artists}"
+        f" WHERE {FIRST_IN_YEAR} ORDER BY first_played_at, artist_key LIMIT ?)))",
+        "yyn",
+    ),
+}
+"""Each figure of a year, from `m_plays` (its plays, local time) and `m_days` (its days)."""
+
+
+def year_statement(prefix: str, local: str) -> str:
+    """Return the one statement reading a year's figures (see `YEAR_SQL` for its parameters).
+
+    `local`: SQL turning `played_at` into local time (`period.local_time_sql`).
+    """
+    selects = ",\n".join(f"({sql}) AS {name}" for name, (sql, _) in YEAR_SQL.items())
+    return TableNames(prefix).fill(
+        f"""WITH m_plays AS MATERIALIZED (
+  SELECT {{local}} AS played_at, ms_played FROM {{report_plays}} WHERE {IN_YEAR}
+),
+m_days AS MATERIALIZED (
+  SELECT substr(played_at, 1, 10) AS day, count(*) AS plays, sum(ms_played) AS ms_played
+  FROM m_plays GROUP BY day
+)
+SELECT {selects}""",
+        local=local,
+    )
 
 
 GENRES_SQL = """SELECT json_group_array(json_object('genre', genre, 'plays', plays,
@@ -148,53 +236,62 @@ def top_genres(connection: t.Any, prefix: str, period: Period) -> list[dict[str,
     play_genres = GENRE_BODIES["play_genres"].format(
         play_artists=credits, artist_genres=quote_identifier(prefix + ARTIST_GENRES)
     )
-    sql = GENRES_SQL.format(
-        top_genres=GENRE_BODIES["top_genres"].format(play_genres=f"({play_genres})")
-    )
-    [[rows]] = connection.execute(sql, (*params, TOP)).fetchall()
+    top = GENRE_BODIES["top_genres"].format(play_genres=f"({play_genres})")
+    [[rows]] = connection.execute(GENRES_SQL.format(top_genres=top), (*params, TOP)).fetchall()
     return json.loads(rows)
 
 
 @dataclass(frozen=True)
 class YearPages:
-    """Builds the data of every year's page from the report's tables (they must be current)."""
+    """Reads the figures of every year's page from the report's tables (they must be current).
+
+    `changes`: the time zone's UTC offsets over the plays (`StoredTimes.changes`).
+    """
 
     connection: t.Any
-    views: Views
-    stored: StoredTimes
-    now: dt.datetime
+    prefix: str
+    changes: list[tuple[dt.datetime, int]]
 
-    def _report(self, span: YearSpan) -> dict[str, t.Any]:
-        return build_report(
-            self.connection,
-            self.views,
-            span.period,
-            TOP,
-            tables=True,
-            stored=self.stored,
-            now=self.now,
-        )
+    def figures(self, span: YearSpan) -> dict[str, t.Any]:
+        """Return the figures of the plays in `span`."""
+        local, local_params = local_time_sql("played_at", self.changes)
+        bounds = tuple(utc_text(moment) for moment in (span.since, span.until))
+        params: tuple[t.Any, ...] = (*local_params, *bounds)
+        for _, takes in YEAR_SQL.values():
+            params += tuple(
+                value for kind in takes for value in (bounds if kind == "y" else (TOP,))
+            )
+        cursor = self.connection.execute(year_statement(self.prefix, local), params)
+        names = [column[0] for column in cursor.description]
+        values = {
+            name: json.loads(value) for name, value in zip(names, cursor.fetchone(), strict=True)
+        }
+        totals = values.pop("totals")
+        tops = {kind: values.pop(kind) for kind in ("tracks", "artists", "albums")}
+        return {**totals, "top": tops, **values}
 
-    def build(self, first: str, last: str, zone: ZoneInfo) -> list[dict[str, t.Any]]:
+    def build(
+        self, first: str, last: str, zone: ZoneInfo, now: dt.datetime
+    ) -> list[dict[str, t.Any]]:
         """Return each year's page data, oldest first, from the year of play `first` to `last`'s.
 
         `first` and `last` are UTC text; a year without plays gets no page.
         """
-        genres = bool(table_columns(self.connection, self.views.prefix + ARTIST_GENRES))
+        genres = bool(table_columns(self.connection, self.prefix + ARTIST_GENRES))
         local_years = range(
             parse_utc(first).astimezone(zone).year, parse_utc(last).astimezone(zone).year + 1
         )
         pages: list[dict[str, t.Any]] = []
         previous: dict[str, t.Any] | None = None
         for year in local_years:
-            span = year_span(year, zone, self.now)
-            current = figures(self._report(span))
+            span = year_span(year, zone, now)
+            current = self.figures(span)
             if not current["plays"]:
                 previous = None
                 continue
             before = year_before(span)
             if span.so_far and previous is not None:
-                previous = figures(self._report(before))
+                previous = self.figures(before)
             pages.append(
                 {
                     "year": year,
@@ -202,7 +299,7 @@ class YearPages:
                     "last_day": span.last_day,
                     "timezone": zone.key,
                     **current,
-                    "genres": top_genres(self.connection, self.views.prefix, span.period)
+                    "genres": top_genres(self.connection, self.prefix, span.period)
                     if genres
                     else None,
                     "previous": None
@@ -214,26 +311,31 @@ class YearPages:
         return pages
 
 
+def _compared(figures: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Return the figures a page compares with: all but the lists."""
+    return {
+        name: value["count"] if name == "discovered" else value
+        for name, value in figures.items()
+        if name != "top"
+    }
+
+
 def year_pages(
     connection: t.Any,
-    views: Views,
+    prefix: str,
     zone: ZoneInfo,
-    stored: StoredTimes,
+    changes: list[tuple[dt.datetime, int]],
     now: dt.datetime | None = None,
 ) -> list[dict[str, t.Any]]:
     """Return the data of every year's page (see `YearPages`), oldest first.
 
-    `stored`: what `ReportQueries.stored_times` read for the report's time zone. `now`
-    (default: the current time) decides which year is the current one, so far.
+    `changes`: `StoredTimes.changes` for `zone`. `now` (default: the current time) decides
+    which year is the current one, so far.
     """
     now = now or dt.datetime.now(dt.timezone.utc)
-    tables = TableNames(views.prefix)
     first, last = connection.execute(
-        tables.fill(
-            "SELECT min(played_at), max(played_at) FROM {report_plays} WHERE played_at < ?"
-        ),
-        (utc_text(now),),
+        TableNames(prefix).fill("SELECT min(played_at), max(played_at) FROM {report_plays}")
     ).fetchone()
     if first is None:
         return []
-    return YearPages(connection, views, stored, now).build(first, last, zone)
+    return YearPages(connection, prefix, changes).build(first, last, zone, now)

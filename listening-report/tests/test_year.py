@@ -142,7 +142,7 @@ def pages(database: Database, timezone: str = NEW_YORK, now: str = "2026-06-01T0
         zone = parse_timezone(timezone)
         stored = ReportQueries(connection, views, Period(zone), tables=True).stored_times()
         moment = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
-        return year_pages(connection, views, zone, stored, now=moment)
+        return year_pages(connection, "", zone, stored.changes, now=moment)
 
     return {page["year"]: page for page in database.run(build)}
 
@@ -228,7 +228,7 @@ def test_the_current_year_so_far_is_compared_with_the_same_days_of_the_year_befo
     assert (current["so_far"], current["last_day"]) == (True, "2025-03-01")
     assert (current["plays"], current["ms_played"]) == (2, 860_000)
     assert current["top"]["tracks"] == [track(EMBERS, 1, 660_000), track(MORNING, 1, 200_000)]
-    # 2024 up to 1 March, 07:00: plays 5 to 8 (not the 9th and 10th, in December).
+    # 2024 up to 1 March included: plays 5 to 8 (not the 9th and 10th, in December).
     assert current["previous"] == {
         "year": 2024,
         "last_day": "2024-03-01",
