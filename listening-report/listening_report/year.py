@@ -107,7 +107,8 @@ def _top(columns: dict[str, str], counts: str, table: str, key: str, label: str)
 TOTALS = {"plays": "y.plays", "ms_played": "y.ms_played"}
 
 YEAR_SQL = {
-    # name: (SQL of one JSON value, the parameters it takes: in-year bounds, N)
+    # name: (SQL of one JSON value, the parameters it takes: y the year's bounds, n TOP,
+    # d DISCOVERED_NAMES)
     "best_day": (_best("SELECT * FROM m_days", "day"), ""),
     "best_month": (
         _best(
@@ -194,7 +195,7 @@ YEAR_SQL = {
         f" WHERE {FIRST_IN_YEAR}), 'first_names', (SELECT json_group_array(first_artist_name)"
         " FROM (SELECT first_artist_name FROM {report_artists}"
         f" WHERE {FIRST_IN_YEAR} ORDER BY first_played_at, artist_key LIMIT ?)))",
-        "yyn",
+        "yyd",
     ),
 }
 """Each figure of a year, from `m_plays` (its plays, local time) and `m_days` (its days)."""
@@ -257,10 +258,9 @@ class YearPages:
         local, local_params = local_time_sql("played_at", self.changes)
         bounds = tuple(utc_text(moment) for moment in (span.since, span.until))
         params: tuple[t.Any, ...] = (*local_params, *bounds)
+        limits = {"n": (TOP,), "d": (DISCOVERED_NAMES,)}
         for _, takes in YEAR_SQL.values():
-            params += tuple(
-                value for kind in takes for value in (bounds if kind == "y" else (TOP,))
-            )
+            params += tuple(value for kind in takes for value in limits.get(kind, bounds))
         cursor = self.connection.execute(year_statement(self.prefix, local), params)
         names = [column[0] for column in cursor.description]
         values = {

@@ -25,6 +25,7 @@ Plays 4 and 10 change year between UTC and New York. New York's 2023: plays 1-4;
 from __future__ import annotations
 
 import datetime as dt
+import json
 import struct
 from pathlib import Path
 
@@ -436,3 +437,30 @@ def test_screenshot_of_a_year_page_is_saved(year_history, run_report, tmp_path):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", png[16:24]) == (1100, 1300)
     print(f"screenshot: {screenshot}")
+
+
+def test_a_year_lists_the_first_ten_artists_discovered_and_counts_them_all(tmp_path, run_report):
+    lines = (DATA_FILES / "year_history.singer").read_text().splitlines()
+    schema, template = lines[0], json.loads(lines[1])
+    records = [schema]
+    for n in range(1, 13):
+        record = json.loads(json.dumps(template))
+        record["record"]["played_at"] = f"2024-05-{n:02d}T12:00:00.000Z"
+        credit = {"id": f"a{n}", "name": f"Artist {n:02d}", "uri": f"spotify:artist:a{n}"}
+        record["record"]["track"]["artists"] = [credit]
+        record["record"]["track"]["uri"] = f"spotify:track:t{n}"
+        records.append(json.dumps(record))
+    singer = tmp_path / "twelve_artists.singer"
+    singer.write_text("\n".join(records) + "\n")
+    database = Database(str(tmp_path / "twelve.db"))
+    load_singer(database, singer, tmp_path)
+
+    report = run_report(database)
+
+    page = (report.output.parent / "index-2024.html").read_text(encoding="utf-8")
+    assert read_data(page)["discovered"] == {
+        "count": 12,
+        "first_names": [f"Artist {n:02d}" for n in range(1, 11)],
+    }
+    assert "Artist 01, Artist 02, Artist 03, Artist 04, Artist 05, Artist 06, Artist 07, " in page
+    assert "Artist 10 and 2 more" in page
