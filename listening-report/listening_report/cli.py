@@ -161,7 +161,8 @@ def _database_settings(command: t.Callable[..., t.Any]) -> t.Callable[..., t.Any
     default=DEFAULT_OUTPUT,
     show_default=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the HTML report (folders are created).",
+    help="Where to write the HTML report (folders are created); the year pages go beside it "
+    "(see --years).",
 )
 @_setting(
     "since",
