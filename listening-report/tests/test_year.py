@@ -118,6 +118,16 @@ FIGURES_2024 = {
 }
 
 
+@pytest.fixture
+def run_years(run_report):
+    """Run `listening-report` with its year pages (the other tests' runs leave them out)."""
+
+    def run(database: Database, *args: str, **env: str):
+        return run_report(database, *args, **{"LISTENING_REPORT_YEARS": "true", **env})
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def year_history_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """tests/data_files/year_history.singer loaded by target-turso, the report's tables built."""
@@ -206,8 +216,8 @@ def test_a_year_is_compared_with_the_year_before(year_history):
     }
 
 
-def test_the_first_year_has_no_year_before_to_compare_with(year_history, run_report):
-    report = run_report(year_history, "--timezone", NEW_YORK)
+def test_the_first_year_has_no_year_before_to_compare_with(year_history, run_years):
+    report = run_years(year_history, "--timezone", NEW_YORK)
 
     page = (report.output.parent / "index-2023.html").read_text(encoding="utf-8")
     assert read_data(page)["previous"] is None
@@ -268,8 +278,8 @@ def test_top_genres_of_a_year_count_a_play_once_per_genre(year_history, tmp_path
     ]
 
 
-def test_the_report_links_each_year_page_written_beside_it(year_history, run_report):
-    report = run_report(year_history, "--timezone", NEW_YORK)
+def test_the_report_links_each_year_page_written_beside_it(year_history, run_years):
+    report = run_years(year_history, "--timezone", NEW_YORK)
 
     assert report.returncode == 0, report.stderr
     folder = report.output.parent
@@ -310,16 +320,16 @@ def test_the_report_links_each_year_page_written_beside_it(year_history, run_rep
     assert (data["year"], data["plays"], data["previous"]["year"]) == (2024, 6, 2023)
 
 
-def test_no_year_pages_are_written_when_turned_off(year_history, run_report):
-    report = run_report(year_history, LISTENING_REPORT_YEARS="false")
+def test_no_year_pages_are_written_when_turned_off(year_history, run_years):
+    report = run_years(year_history, LISTENING_REPORT_YEARS="false")
 
     assert report.returncode == 0, report.stderr
     assert [path.name for path in report.output.parent.iterdir()] == ["index.html"]
     assert "years" not in report.data()
 
 
-def test_the_page_says_each_change_against_the_year_before(year_history, run_report):
-    text = visible_text(year_history, run_report, 2024)
+def test_the_page_says_each_change_against_the_year_before(year_history, run_years):
+    text = visible_text(year_history, run_years, 2024)
 
     for shown in (
         "2024 in review",
@@ -340,8 +350,8 @@ def test_the_page_says_each_change_against_the_year_before(year_history, run_rep
         assert shown in text
 
 
-def visible_text(database: Database, run_report, year: int) -> str:
-    report = run_report(database, "--timezone", NEW_YORK)
+def visible_text(database: Database, run_years, year: int) -> str:
+    report = run_years(database, "--timezone", NEW_YORK)
     page = (report.output.parent / f"index-{year}.html").read_text(encoding="utf-8")
     return "".join(Elements(page[: page.index('<script type="application/json"')]).text)
 
@@ -370,8 +380,8 @@ def opened(page: Path, tmp_path: Path) -> str:
     return "".join(Elements(dom[: dom.index('<script type="application/json"')]).text)
 
 
-def test_year_page_renders_offline_in_chromium_with_its_figures(year_history, run_report, tmp_path):
-    report = run_report(year_history, "--timezone", NEW_YORK)
+def test_year_page_renders_offline_in_chromium_with_its_figures(year_history, run_years, tmp_path):
+    report = run_years(year_history, "--timezone", NEW_YORK)
 
     text = opened(report.output.parent / "index-2023.html", tmp_path)
 
@@ -390,8 +400,8 @@ def test_year_page_renders_offline_in_chromium_with_its_figures(year_history, ru
     assert " vs " not in text
 
 
-def test_the_report_shows_your_years_as_links(year_history, run_report, tmp_path):
-    report = run_report(year_history, "--timezone", NEW_YORK)
+def test_the_report_shows_your_years_as_links(year_history, run_years, tmp_path):
+    report = run_years(year_history, "--timezone", NEW_YORK)
 
     browser = chromium(report.output, tmp_path / "profile", "--dump-dom")
 
@@ -404,10 +414,10 @@ def test_the_report_shows_your_years_as_links(year_history, run_report, tmp_path
         assert link in browser.stdout
 
 
-def test_hostile_names_on_a_year_page_are_text(tmp_path, run_report):
+def test_hostile_names_on_a_year_page_are_text(tmp_path, run_years):
     database = Database(str(tmp_path / "hostile.db"))
     load_singer(database, DATA_FILES / "hostile_names.singer", tmp_path)
-    report = run_report(database)
+    report = run_years(database)
     page = report.output.parent / "index-2024.html"
 
     browser = chromium(page, tmp_path / "profile", "--dump-dom")
@@ -420,8 +430,8 @@ def test_hostile_names_on_a_year_page_are_text(tmp_path, run_report):
     assert "</script><script>document.documentElement.dataset.pwned=1</script>" in text
 
 
-def test_screenshot_of_a_year_page_is_saved(year_history, run_report, tmp_path):
-    report = run_report(year_history, "--timezone", NEW_YORK)
+def test_screenshot_of_a_year_page_is_saved(year_history, run_years, tmp_path):
+    report = run_years(year_history, "--timezone", NEW_YORK)
     screenshot = tmp_path / "year.png"
 
     browser = chromium(
@@ -439,7 +449,7 @@ def test_screenshot_of_a_year_page_is_saved(year_history, run_report, tmp_path):
     print(f"screenshot: {screenshot}")
 
 
-def test_a_year_lists_the_first_ten_artists_discovered_and_counts_them_all(tmp_path, run_report):
+def test_a_year_lists_the_first_ten_artists_discovered_and_counts_them_all(tmp_path, run_years):
     lines = (DATA_FILES / "year_history.singer").read_text().splitlines()
     schema, template = lines[0], json.loads(lines[1])
     records = [schema]
@@ -455,7 +465,7 @@ def test_a_year_lists_the_first_ten_artists_discovered_and_counts_them_all(tmp_p
     database = Database(str(tmp_path / "twelve.db"))
     load_singer(database, singer, tmp_path)
 
-    report = run_report(database)
+    report = run_years(database)
 
     page = (report.output.parent / "index-2024.html").read_text(encoding="utf-8")
     assert read_data(page)["discovered"] == {
