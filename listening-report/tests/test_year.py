@@ -406,6 +406,7 @@ def test_the_report_shows_your_years_as_links(year_history, run_years, tmp_path)
     browser = chromium(report.output, tmp_path / "profile", "--dump-dom")
 
     assert browser.console == []
+    assert Elements(browser.stdout).root.get("data-rendered") == "done"
     for link in (
         '<a href="index-2023.html">2023</a>',
         '<a href="index-2024.html">2024</a>',
