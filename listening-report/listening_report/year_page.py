@@ -30,6 +30,8 @@ MONTHS = (
     "December",
 )
 MINUS = "\u2212"
+UNNAMED = "(no name)"
+"""Shown for a track, artist, album or genre whose name Spotify did not give."""
 GENRES_OFF = (
     "Genres are not enabled: set musicbrainz_contact for tap-spotify-recent, whose "
     "artist_genres stream looks artists up on MusicBrainz."
@@ -204,7 +206,7 @@ class YearPage:
             body = '<p class="empty">No plays.</p>'
         else:
             items = "".join(
-                f'<li><span class="name">{escape(row[name])}</span>'
+                f'<li><span class="name">{escape(row[name] or UNNAMED)}</span>'
                 + (f'<span class="sub">{escape(row[sub] or "")}</span>' if sub else "")
                 + f'<span class="figures">{escape(_count(row["plays"], "play"))} \u00b7 '
                 f"{_minutes(row['ms_played']):,} min</span></li>"
@@ -236,7 +238,7 @@ class YearPage:
     def _discovered(self) -> str:
         discovered = self.data["discovered"]
         count = discovered["count"]
-        names = ", ".join(discovered["first_names"])
+        names = ", ".join(name or UNNAMED for name in discovered["first_names"])
         more = count - len(discovered["first_names"])
         listed = names + (f" and {more:,} more" if more > 0 else "")
         return (

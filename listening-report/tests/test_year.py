@@ -475,3 +475,35 @@ def test_a_year_lists_the_first_ten_artists_discovered_and_counts_them_all(tmp_p
     }
     assert "Artist 01, Artist 02, Artist 03, Artist 04, Artist 05, Artist 06, Artist 07, " in page
     assert "Artist 10 and 2 more" in page
+
+
+def test_a_name_spotify_did_not_give_shows_as_no_name():
+    from listening_report.year_page import YearPage
+
+    unnamed = {"plays": 1, "ms_played": 60_000}
+    data = {
+        "year": 2024,
+        "so_far": False,
+        "last_day": "2024-12-31",
+        "timezone": "UTC",
+        "plays": 1,
+        "ms_played": 60_000,
+        "top": {
+            "tracks": [{"track_name": None, "artist_names": None, **unnamed}],
+            "artists": [{"artist_name": None, **unnamed}],
+            "albums": [],
+        },
+        "genres": None,
+        "discovered": {"count": 1, "first_names": [None]},
+        "best_day": None,
+        "best_month": None,
+        "top_hour": None,
+        "longest_streak": None,
+        "previous": None,
+    }
+
+    body = YearPage(data, "index.html", []).body()
+
+    assert body.count('<span class="name">(no name)</span>') == 2
+    assert '<p class="names">(no name)</p>' in body
+    assert "No plays." in body  # the albums
