@@ -100,6 +100,13 @@ def test_make_demo_syncs_imports_the_export_and_writes_the_report(clone):
         len(export_plays),
     )
     assert "<html" in (output_folder / "demo-report.html").read_text()
+    # A year page per (UTC) year of plays, beside the report.
+    years = connection.execute(
+        'SELECT DISTINCT substr(played_at, 1, 4) FROM "report_plays" ORDER BY 1'
+    ).fetchall()
+    assert sorted(page.name for page in output_folder.glob("demo-report-*.html")) == [
+        f"demo-report-{year}.html" for (year,) in years
+    ]
     assert "Demo done" in result.stdout
 
 

@@ -7,6 +7,7 @@ in the same run:
 - generation (`listening-report` CLI, views included) vs reading the raw tables once;
 - the merged history (export + live plays) vs the same live plays alone;
 - rendering in headless Chromium vs opening an empty page;
+- the report with its year pages vs the report alone (the cost of a year page);
 and prints the size of the HTML files.
 
     cd listening-report && ../.venv/bin/python -m benchmarks.report_100k [--plays N]
@@ -76,7 +77,31 @@ def read_raw(url: str, *tables: str) -> None:
 
 
 def report(url: str, output: Path, *args: str) -> None:
-    run_cli("--database-url", url, "--output", str(output), "--timezone", "Europe/Berlin", *args)
+    """The report alone (the year pages are measured apart: `year_pages`)."""
+    run_cli(
+        "--database-url", url, "--output", str(output), "--timezone", "Europe/Berlin",
+        "--no-years", *args,
+    )  # fmt: skip
+
+
+def year_pages(url: str, workdir: Path) -> dict:
+    """Time the report with its year pages against the report alone (the baseline), same run.
+
+    The difference, per page, is what a year page costs: its statement (a year's plays read
+    through the report's tables), and the page written.
+    """
+    output = workdir / "years" / "report.html"
+    alone = median_seconds(lambda: report(url, output))
+    both = median_seconds(lambda: report(url, output, "--years"))
+    pages = len(html.read_data(output.read_text())["years"])
+    return {"alone": alone, "with": both, "pages": pages, "per page": (both - alone) / pages}
+
+
+def year_cell(figure: dict) -> str:
+    return (
+        f"{figure['alone']:.2f} s / {figure['with']:.2f} s: "
+        f"**{figure['per page']:.2f} s per page** ({figure['pages']} pages)"
+    )
 
 
 def chromium(page: Path, profile: Path, *args: str) -> str:
@@ -119,7 +144,7 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
             raw = median_seconds(lambda url=url: read_raw(url))
             output = workdir / f"report-{len(rows)}.html"
             generated = median_seconds(lambda url=url, output=output: report(url, output))
-            rows.append((name, loaded, raw, generated, output))
+            rows.append((name, loaded, raw, generated, output, year_pages(url, workdir)))
 
     page = rows[0][4]
     blank = workdir / "blank.html"
@@ -153,11 +178,17 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
         f"{args.plays:,} plays, median of {RUNS} runs, {sys.platform}, {time.strftime('%Y-%m-%d')}"
     )
     print()
-    print("| database | load via target-turso | baseline: read raw plays | report (CLI) | ratio |")
-    print("|---|---|---|---|---|")
-    for name, loaded, raw, generated, _ in rows:
+    print(
+        "| database | load via target-turso | baseline: read raw plays | report (CLI) | ratio "
+        "| report alone / with its year pages |"
+    )
+    print("|---|---|---|---|---|---|")
+    for name, loaded, raw, generated, _, years in rows:
         ratio = generated / raw
-        print(f"| {name} | {loaded:.1f} s | {raw:.2f} s | {generated:.2f} s | {ratio:.1f} x |")
+        print(
+            f"| {name} | {loaded:.1f} s | {raw:.2f} s | {generated:.2f} s | {ratio:.1f} x "
+            f"| {year_cell(years)} |"
+        )
     print()
     print("| in headless Chromium | time |")
     print("|---|---|")
@@ -316,6 +347,7 @@ def measure_merged(url, sqld, singer, syncs, workdir) -> dict:
     for data_of in (baseline_data, data):
         data_of.pop("generated_at")
     figures["identical"] = baseline_data == data
+    figures["years"] = year_pages(url, workdir)
     figures["page"] = page.stat().st_size
 
     # Scheduled syncs of 20 new plays, each followed by a refresh.
@@ -370,6 +402,7 @@ def merged_cells(f: dict) -> dict[str, str]:
             f"{reads[0]['read']:,} / {reads[1]['read']:,}" if "read" in reads[1] else "-"
         ),
         "report figures identical to the baseline's": "yes" if f["identical"] else "NO",
+        "report alone / with its year pages (CLI)": year_cell(f["years"]),
         "HTML file": f"{f['page'] / 1024:.0f} KiB",
         "database size: before / after the first refresh": (
             f"{f['size'][0] / 2**20:.0f} MiB / {f['size'][1] / 2**20:.0f} MiB"

@@ -12,6 +12,7 @@ import time
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from target_turso.connection import (
@@ -31,6 +32,8 @@ from listening_report.period import Period, parse_bound, parse_timezone
 from listening_report.refresh import Outcome, Refresh
 from listening_report.report import ReportQueries, StoredTimes, build_report
 from listening_report.views import Views
+from listening_report.year import year_pages
+from listening_report.year_page import YearPage, year_file, year_links
 
 ENV_PREFIX = "LISTENING_REPORT_"
 T = t.TypeVar("T")
@@ -158,7 +161,8 @@ def _database_settings(command: t.Callable[..., t.Any]) -> t.Callable[..., t.Any
     default=DEFAULT_OUTPUT,
     show_default=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the HTML report (folders are created).",
+    help="Where to write the HTML report (folders are created); the year pages go beside it "
+    "(see --years).",
 )
 @_setting(
     "since",
@@ -183,6 +187,16 @@ def _database_settings(command: t.Callable[..., t.Any]) -> t.Callable[..., t.Any
     show_default=True,
     help="IANA time zone (e.g. Europe/Berlin) for days, weeks, hours, months and "
     "date bounds in the report. The SQL views always use UTC.",
+)
+@_setting(
+    "years",
+    switch=True,
+    default=True,
+    show_default=True,
+    help="Also write a year-in-review page per calendar year of plays (the current one so "
+    "far) beside the report, named after it: `listening-report-2025.html` for "
+    '`listening-report.html`; the report\'s "Your years" list links them. They cover whole '
+    "years in --timezone, whatever --since and --until.",
 )
 @_setting(
     "views",
@@ -215,6 +229,7 @@ def main(
     until: str | None,
     top: int,
     timezone: str,
+    years: bool,
     views: bool,
 ) -> None:
     """Keep SQL views of your Spotify plays current and write a static HTML report."""
@@ -229,7 +244,29 @@ def main(
             connection, ready.views, period, top, tables=ready.current, stored=ready.stored
         )
     )
+    pages = _year_pages(ctx.obj, ready, period.timezone) if years else []
+    if years:
+        data["years"] = year_links(pages, output)
     page = html.render(data)
+    _write(page, output)
+    totals = data["totals"]
+    click.echo(
+        f"Wrote {output} ({len(page.encode()) / 1024:.0f} KiB): {totals['plays']} plays"
+        + (f" from {totals['first_play']} to {totals['last_play']}" if totals["plays"] else ""),
+        err=True,
+    )
+    for year in pages:
+        _write(YearPage(year, output.name, data["years"]).render(), year_file(output, year["year"]))
+    if pages:
+        click.echo(
+            f"Wrote {len(pages)} year page{'s' if len(pages) > 1 else ''} beside it: "
+            + ", ".join(link["file"] for link in data["years"]),
+            err=True,
+        )
+
+
+def _write(page: str, output: Path) -> None:
+    """Write a page; a refused write names the setting to fix."""
     try:
         html.write(page, output)
     except OSError as error:
@@ -238,11 +275,23 @@ def main(
             f"set --output ({ENV_PREFIX}OUTPUT) to a writable file."
         )
         raise click.ClickException(msg) from None
-    totals = data["totals"]
-    click.echo(
-        f"Wrote {output} ({len(page.encode()) / 1024:.0f} KiB): {totals['plays']} plays"
-        + (f" from {totals['first_play']} to {totals['last_play']}" if totals["plays"] else ""),
-        err=True,
+
+
+def _year_pages(settings: Settings, ready: Prepared, zone: ZoneInfo) -> list[dict[str, t.Any]]:
+    """Return the data of each year's page, from the report's tables; none when they are stale.
+
+    Each year reads its plays from `report_plays`; merging every play instead (stale tables,
+    a read-only token) would take seconds per year, so the pages wait for a refresh.
+    """
+    if not ready.current:
+        click.echo(
+            "Year pages not written: they need the report's tables current (run "
+            "`listening-report refresh` with a read-write token)",
+            err=True,
+        )
+        return []
+    return settings.run(
+        lambda connection: year_pages(connection, ready.views.prefix, zone, ready.stored.changes)
     )
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import tempfile
 import typing as t
 from importlib.resources import files
@@ -36,22 +37,29 @@ def embed_json(data: t.Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_SCRIPT_SAFE)
 
 
-def render(data: dict[str, t.Any]) -> str:
-    """Return the report page showing `data` (as built by `report.build_report`)."""
+PLACEHOLDER = re.compile("__(STYLE_HASH|SCRIPT_HASH|STYLE|SCRIPT|BODY|DATA)__")
+
+
+def render(data: dict[str, t.Any], page: str = "report", body: str = "") -> str:
+    """Return the page `page` (its assets `<page>.html`, `.css`, `.js`) showing `data`.
+
+    `data` is embedded as JSON (the report's, as built by `report.build_report`, drawn by
+    its script); `body` is HTML written by the caller (a year's page, which has no script).
+    """
     data = {**data, "generated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
-    style, script = _asset("report.css"), _asset("report.js")
-    page = _asset("report.html")
-    # Placeholders are replaced in one pass each; the data goes last so that
-    # nothing inside it is taken for a placeholder.
-    for placeholder, value in (
-        ("__STYLE_HASH__", _csp_hash(style)),
-        ("__SCRIPT_HASH__", _csp_hash(script)),
-        ("__STYLE__", style),
-        ("__SCRIPT__", script),
-        ("__DATA__", embed_json(data)),
-    ):
-        page = page.replace(placeholder, value, 1)
-    return page
+    template = _asset(f"{page}.html")
+    style = _asset(f"{page}.css")
+    script = _asset(f"{page}.js") if "__SCRIPT__" in template else ""
+    values = {
+        "STYLE_HASH": _csp_hash(style),
+        "SCRIPT_HASH": _csp_hash(script),
+        "STYLE": style,
+        "SCRIPT": script,
+        "BODY": body,
+        "DATA": embed_json(data),
+    }
+    # One pass: nothing inserted (a track named __DATA__) is taken for a placeholder.
+    return PLACEHOLDER.sub(lambda match: values[match[1]], template)
 
 
 def read_data(page: str) -> dict[str, t.Any]:

@@ -132,6 +132,7 @@ def test_about_prints_every_setting_as_a_markdown_table(run_report, tmp_path):
             "UNTIL",
             "TOP",
             "TIMEZONE",
+            "YEARS",
             "VIEWS",
         )
     ]

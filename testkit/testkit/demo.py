@@ -7,7 +7,7 @@ data export (Extended streaming history) of the months before.
 The first run of the main job (JOB) imports that export and the live plays; then one run
 per simulated day syncs that day's plays (the API only returns the last 50). Finally the
 listening report is written. Everything lands in `output/`: `demo.db`, `demo-export/`,
-`demo-report.html`.
+`demo-report.html` and its year pages (`demo-report-2026.html`, …, linked from the report).
 """
 
 from __future__ import annotations
@@ -91,7 +91,11 @@ def main(argv: list[str] | None = None) -> None:
             else:
                 meltano(*JOB, env=env)
     meltano("invoke", "listening-report", env=system_db)
-    print(f"\nDemo done: open {OUTPUT / 'demo-report.html'} (data: {OUTPUT / 'demo.db'})")
+    years = ", ".join(sorted(page.name for page in OUTPUT.glob("demo-report-*.html")))
+    print(
+        f"\nDemo done: open {OUTPUT / 'demo-report.html'} (year pages beside it: {years};"
+        f" data: {OUTPUT / 'demo.db'})"
+    )
 
 
 if __name__ == "__main__":

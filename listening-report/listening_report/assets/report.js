@@ -392,6 +392,17 @@
     return el;
   }
 
+  // Links to the year-in-review pages written beside this file (absent: none written).
+  function yourYears() {
+    const years = data.years || [];
+    if (!years.length) return document.createDocumentFragment();
+    return h("section", { class: "panel", id: "years" },
+      h("h2", { text: "Your years" }),
+      h("ul", { class: "years" }, ...years.map((year) => h("li", {},
+        h("a", { href: year.file, text: year.so_far ? `${year.year} so far` : String(year.year) }),
+        h("span", { class: "hint", text: ` ${fmtMinutes(year.ms_played)} · ${fmtPlays(year.plays)}` })))));
+  }
+
   function footer() {
     return h("footer", {},
       h("p", { text: (fromExport()
@@ -408,6 +419,7 @@
   root.replaceChildren(
     guarded("Listening report", header),
     guarded("Totals", cards),
+    guarded("Your years", yourYears),
     guarded("Listening over time", overTime),
     h("div", { class: "row3" }, ...Object.entries(TOPS).map(([kind, spec]) => guarded(spec.title, () => topPanel(kind)))),
     guarded("When you listen", heatmap),
