@@ -253,27 +253,31 @@
     albums: { title: "Top albums", name: "album_name", detail: (r) => `${r.artist_names || "Unknown artist"} · ${plural(r.tracks, "track")}` },
   };
 
+  // A ranked list of rows ({plays, ms_played, ...}) by plays or by minutes (`order`), with meters.
+  function rankedList(rows, order, name, detail, listClass) {
+    const value = (r) => (order === "by_plays" ? r.plays : r.ms_played);
+    const max = Math.max(...rows.map(value));
+    const list = h("ol", { class: listClass });
+    rows.forEach((r, i) => {
+      const meter = h("span");
+      meter.style.width = (100 * value(r)) / max + "%";
+      const [main, sub] = order === "by_plays" ? [fmtPlays(r.plays), fmtMinutes(r.ms_played)] : [fmtMinutes(r.ms_played), fmtPlays(r.plays)];
+      list.append(h("li", {},
+        h("span", { class: "rank", text: String(i + 1) }),
+        h("div", { class: "what" }, h("div", { class: "name", text: name(r) || "Unknown", title: name(r) || "" }),
+          h("div", { class: "detail", text: detail(r) })),
+        h("div", { class: "amount" }, main, h("small", { text: sub })),
+        h("div", { class: "meter" }, meter)));
+    });
+    return list;
+  }
+
   function topPanel(kind) {
     const spec = TOPS[kind];
     const { el, body } = panel(`${spec.title}`, null);
     function draw(order) {
       const rows = data.top[kind][order];
-      if (!rows.length) return body.replaceChildren(empty());
-      const value = (r) => (order === "by_plays" ? r.plays : r.ms_played);
-      const max = Math.max(...rows.map(value));
-      const list = h("ol", { class: "top" });
-      rows.forEach((r, i) => {
-        const meter = h("span");
-        meter.style.width = (100 * value(r)) / max + "%";
-        const [main, sub] = order === "by_plays" ? [fmtPlays(r.plays), fmtMinutes(r.ms_played)] : [fmtMinutes(r.ms_played), fmtPlays(r.plays)];
-        list.append(h("li", {},
-          h("span", { class: "rank", text: String(i + 1) }),
-          h("div", { class: "what" }, h("div", { class: "name", text: r[spec.name] || "Unknown", title: r[spec.name] || "" }),
-            h("div", { class: "detail", text: spec.detail(r) })),
-          h("div", { class: "amount" }, main, h("small", { text: sub })),
-          h("div", { class: "meter" }, meter)));
-      });
-      body.replaceChildren(list);
+      body.replaceChildren(rows.length ? rankedList(rows, order, (r) => r[spec.name], spec.detail, "top") : empty());
     }
     el.querySelector(".toggles").append(toggle(body, [["by_plays", "Plays"], ["by_minutes", "Minutes"]], "by_plays", draw));
     return el;
@@ -398,30 +402,16 @@
   const GENRE_RULE = "A play counts once for each genre of its artists together (a track by two dream pop artists " +
     "counts once for dream pop), with its full minutes: genres add up to more than your plays.";
   const genreLabel = (genre) => (genre === null ? "Other genres" : genre);
+  const noGenres = "No genres in this period yet.";
 
   function topGenres() {
     const genres = data.genres;
     const without = Object.entries(genres.without).map(([label, row]) => `${label}: ${fmtPlays(row.plays)}`).join(" · ");
     const { el, body } = panel("Top genres", GENRE_RULE + (without ? ` Without a genre: ${without}.` : ""));
+    const share = (r) => `in ${Math.round((100 * r.plays) / data.totals.plays)} % of your plays`;
     function draw(order) {
       const rows = genres.top[order];
-      if (!rows.length) return body.replaceChildren(empty("No genres in this period yet."));
-      const value = (r) => (order === "by_plays" ? r.plays : r.ms_played);
-      const max = Math.max(...rows.map(value));
-      const list = h("ol", { class: "top genre-top" });
-      rows.forEach((r, i) => {
-        const meter = h("span");
-        meter.style.width = (100 * value(r)) / max + "%";
-        const share = data.totals.plays ? Math.round((100 * r.plays) / data.totals.plays) : 0;
-        const [main, sub] = order === "by_plays" ? [fmtPlays(r.plays), fmtMinutes(r.ms_played)] : [fmtMinutes(r.ms_played), fmtPlays(r.plays)];
-        list.append(h("li", {},
-          h("span", { class: "rank", text: String(i + 1) }),
-          h("div", { class: "what" }, h("div", { class: "name", text: r.genre, title: r.genre }),
-            h("div", { class: "detail", text: `in ${share} % of your plays` })),
-          h("div", { class: "amount" }, main, h("small", { text: sub })),
-          h("div", { class: "meter" }, meter)));
-      });
-      body.replaceChildren(list);
+      body.replaceChildren(rows.length ? rankedList(rows, order, (r) => r.genre, share, "top genre-top") : empty(noGenres));
     }
     el.querySelector(".toggles").append(toggle(body, [["by_plays", "Plays"], ["by_minutes", "Minutes"]], "by_plays", draw));
     return el;
@@ -435,7 +425,7 @@
       `Per month (${data.timezone}): the share of the month's listening that counted for each genre; ` +
       "Other genres: plays whose genres are none of those above.");
     if (!months.length) {
-      body.append(empty("No genres in this period yet."));
+      body.append(empty(noGenres));
       return el;
     }
     const monthTotals = {};
