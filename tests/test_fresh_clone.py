@@ -102,10 +102,11 @@ def test_make_demo_syncs_imports_the_export_and_writes_the_report(clone):
     )
     assert "<html" in (output_folder / "demo-report.html").read_text()
     assert "Demo done" in result.stdout
-    # Every artist played was looked up on the kit's MusicBrainz: the report shows genres.
+    # Every artist played was looked up on the kit's MusicBrainz (and the export's names
+    # too, also those the report keys by URI): the report shows genres.
     looked_up = connection.execute('SELECT "artist_key" FROM "artist_genres"').fetchall()
     played = connection.execute("SELECT DISTINCT artist_key FROM play_artists").fetchall()
-    assert sorted(looked_up) == sorted(played)
+    assert set(played) <= set(looked_up)
     genres = read_data((output_folder / "demo-report.html").read_text())["genres"]
     assert len(genres["top"]["by_plays"]) == 10
     assert "(not looked up yet)" not in genres["without"]
