@@ -136,12 +136,16 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     if 'data-rendered="done"' not in dom:
         raise SystemExit("the report did not finish rendering")
     script_ms = int(re.search(r'data-render-ms="(\d+)"', dom).group(1))
-    if args.screenshot:
+    if args.screenshot:  # the report as a listener with genres sees it
+        url = str(workdir / "plays.db")
+        load(genre_records(reportkit.Database(url), workdir), url, workdir)
+        shown = workdir / "screenshot.html"
+        report(url, shown)
         chromium(
-            page,
+            shown,
             profile,
             f"--screenshot={args.screenshot}",
-            "--window-size=1280,2420",
+            "--window-size=1280,2900",
             "--hide-scrollbars",
         )
 
