@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from listening_report.html import read_data
 from target_turso.connection import connect
 from testkit.meltano import ROOT, own_setting
 
@@ -108,6 +109,14 @@ def test_make_demo_syncs_imports_the_export_and_writes_the_report(clone):
         f"demo-report-{year}.html" for (year,) in years
     ]
     assert "Demo done" in result.stdout
+    # Every artist played was looked up on the kit's MusicBrainz (and the export's names
+    # too, also those the report keys by URI): the report shows genres.
+    looked_up = connection.execute('SELECT "artist_key" FROM "artist_genres"').fetchall()
+    played = connection.execute("SELECT DISTINCT artist_key FROM play_artists").fetchall()
+    assert set(played) <= set(looked_up)
+    genres = read_data((output_folder / "demo-report.html").read_text())["genres"]
+    assert len(genres["top"]["by_plays"]) == 10
+    assert "(not looked up yet)" not in genres["without"]
 
 
 def test_make_sync_without_credentials_says_how_to_get_them(clone):

@@ -131,6 +131,13 @@ def test_the_main_job_gets_every_secret_through_plugin_settings():
             assert "secrets." not in step_run, (path.name, step_run)
 
 
+def test_the_sync_looks_genres_up_once_the_repository_variable_names_a_contact():
+    steps = load("sync.yml")["jobs"]["sync"]["steps"]
+    run = next(step for step in steps if step.get("id") == "sync")
+    # A repository variable, not a secret: unset, the tap's artist_genres stream stays off.
+    assert run["env"]["TAP_SPOTIFY_RECENT_MUSICBRAINZ_CONTACT"] == "${{ vars.MUSICBRAINZ_CONTACT }}"
+
+
 def test_ci_runs_the_same_script_as_local_ci():
     steps = load("ci.yml")["jobs"]["test"]["steps"]
     assert any(step.get("run") == ".ci/run" for step in steps)

@@ -161,12 +161,16 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     if 'data-rendered="done"' not in dom:
         raise SystemExit("the report did not finish rendering")
     script_ms = int(re.search(r'data-render-ms="(\d+)"', dom).group(1))
-    if args.screenshot:
+    if args.screenshot:  # the report as a listener with genres sees it
+        url = str(workdir / "plays.db")
+        load(genre_records(reportkit.Database(url), workdir), url, workdir)
+        shown = workdir / "screenshot.html"
+        report(url, shown)
         chromium(
-            page,
+            shown,
             profile,
             f"--screenshot={args.screenshot}",
-            "--window-size=1280,2420",
+            "--window-size=1280,2900",
             "--hide-scrollbars",
         )
 
@@ -349,6 +353,7 @@ def measure_merged(url, sqld, singer, syncs, workdir) -> dict:
     figures["identical"] = baseline_data == data
     figures["years"] = year_pages(url, workdir)
     figures["page"] = page.stat().st_size
+    figures.update(measure_genres(database, counted, url, workdir))
 
     # Scheduled syncs of 20 new plays, each followed by a refresh.
     figures["syncs"] = []
@@ -370,6 +375,63 @@ def measure_merged(url, sqld, singer, syncs, workdir) -> dict:
     figures["sources"] = database.query(
         'SELECT source, count(*) FROM "plays" GROUP BY source ORDER BY source'
     )
+    return figures
+
+
+GENRES = 400
+"""Genres the benchmark's artists draw from, by a Zipf law (MusicBrainz lists ~2,000)."""
+
+
+def genre_records(database: reportkit.Database, workdir: Path) -> Path:
+    """A Singer file of artist_genres records, as the tap writes them, for the artists of
+    the plays: 1 to 4 genres each; 5 % matched without genres, 10 % without a match, 10 %
+    not looked up yet (no record)."""
+    rng = random.Random(11)
+    weights = [1 / (rank + 1) for rank in range(GENRES)]
+    schema = (reportkit.DATA_FILES / "known_genres.singer").read_text().splitlines()[0]
+    singer = workdir / "genres.singer"
+    with singer.open("w") as out:
+        out.write(schema + "\n")
+        artists = database.query("SELECT DISTINCT artist_key, artist_name FROM play_artists")
+        for key, name in artists:
+            draw = rng.random()
+            if draw < 0.1:
+                continue
+            genres = set() if draw < 0.25 else set(rng.choices(range(GENRES), weights, k=4))
+            genres = set(list(genres)[: rng.randint(1, 4)])
+            record = {
+                "artist_key": key,
+                "spotify_artist_id": key.rsplit(":", 1)[1] if key.startswith("spotify:") else None,
+                "artist_name": name,
+                "musicbrainz_id": None if draw < 0.2 else "a0000000-0000-4000-8000-000000000001",
+                "musicbrainz_name": None if draw < 0.2 else name,
+                "matched_by": None if draw < 0.2 else "spotify_url",
+                "unmatched_reason": "no_link" if draw < 0.2 else None,
+                "genres": [{"name": f"genre {g}", "count": 1, "id": None} for g in genres],
+                "tags": [],
+                "looked_up_at": "2026-01-01T00:00:00.000Z",
+            }
+            message = {"type": "RECORD", "stream": "artist_genres", "record": record}
+            out.write(json.dumps(message) + "\n")
+    return singer
+
+
+def measure_genres(database: reportkit.Database, counted, url: str, workdir: Path) -> dict:
+    """The report with the artists' genres, against the same report without them (just
+    measured) and against its figures computed by one merge of every play."""
+    figures = {"genre load": load(genre_records(database, workdir), url, workdir)}
+    figures["genre records"] = database.query('SELECT count(*) FROM "artist_genres"')[0][0]
+    figures["artist sets"] = database.query('SELECT count(*) FROM "report_artist_sets"')[0][0]
+    page, merged = workdir / "genres.html", workdir / "genres-merged.html"
+    figures["report genres"] = median_seconds(lambda: report(url, page))
+    figures["report genres rows"] = counted(lambda: report(url, page))
+    report(url, merged, "--no-views")
+    data, reference = (html.read_data(path.read_text())["genres"] for path in (page, merged))
+    figures["genres identical"] = data == reference
+    figures["genres"] = data["genres"]
+    figures["genre page"] = page.stat().st_size
+    top = 'SELECT * FROM "top_genres" LIMIT 10'
+    figures["top_genres view"] = median_seconds(lambda: database.query(top))
     return figures
 
 
@@ -403,6 +465,24 @@ def merged_cells(f: dict) -> dict[str, str]:
         ),
         "report figures identical to the baseline's": "yes" if f["identical"] else "NO",
         "report alone / with its year pages (CLI)": year_cell(f["years"]),
+        "with genres (records / genres / rows of report_artist_sets)": (
+            f"{f['genre records']:,} / {f['genres']:,} / {f['artist sets']:,}"
+        ),
+        "report (CLI): with genres / without": (
+            f"{f['report genres']:.2f} s / {f['report']:.2f} s"
+        ),
+        "rows read per report: with genres / without": (
+            f"{f['report genres rows']['read']:,} / {f['report rows']['read']:,}"
+            if "read" in f["report rows"]
+            else "-"
+        ),
+        "genre figures identical to one merge of every play": (
+            "yes" if f["genres identical"] else "NO"
+        ),
+        "HTML file with genres": f"{f['genre page'] / 1024:.0f} KiB",
+        "`SELECT * FROM top_genres LIMIT 10` (the view: play_genres over every credit)": (
+            f"{f['top_genres view']:.2f} s"
+        ),
         "HTML file": f"{f['page'] / 1024:.0f} KiB",
         "database size: before / after the first refresh": (
             f"{f['size'][0] / 2**20:.0f} MiB / {f['size'][1] / 2**20:.0f} MiB"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from listening_report.genres import artist_set_sql
 from listening_report.views import ARTIST_KEY, floor_div_sql, names_sql, weekday_sql
 
 
@@ -353,6 +354,40 @@ SOURCES = Aggregate(
     ),
 )
 
+MONTH_EDGE = (
+    "strftime('%d', lo, 'unixepoch') = '01' OR strftime('%d', lo + 86400, 'unixepoch') = '01'"
+)
+"""Whether a play ended on the first or last UTC day of its month, where a time zone (UTC-12
+to UTC+14) can move it into another month."""
+SET_TIME = f"""CASE WHEN {MONTH_EDGE}
+  THEN {floor_div_sql("lo", QUARTER_S)} * {QUARTER_S}
+  ELSE CAST(strftime('%s', lo, 'unixepoch', 'start of month', '+14 days') AS INTEGER)
+END"""
+"""The time a play counts at for the genres per month: the start of its UTC quarter of an
+hour on a month's first and last day (a quarter falls whole in one local month); elsewhere
+the 15th of its UTC month at 00:00, which is in that month in every time zone."""
+SET_ROWS = f"SELECT sign, ms_played, {SET_TIME} AS t, {artist_set_sql('artists')} AS artists" + (
+    " FROM {delta}"
+)
+
+ARTIST_SETS = Aggregate(
+    # Plays per set of credited artists (genres.artist_set_sql) and time (SET_TIME): what
+    # the genre figures read. Genres are joined at read time, so a genre looked up after
+    # the plays needs no rebuild; and per set, not per artist, since a play counts once for
+    # each genre of its artists together (two artists sharing a genre: once).
+    tables={
+        "report_artist_sets": (
+            "(t INTEGER NOT NULL, artists TEXT NOT NULL, plays INTEGER NOT NULL,"
+            " ms_played INTEGER NOT NULL, PRIMARY KEY (t, artists)) WITHOUT ROWID"
+        ),
+    },
+    statements=(
+        add_sql("{report_artist_sets}", "t, artists", TOTALS, SET_ROWS),
+        "DELETE FROM {report_artist_sets} WHERE plays = 0 AND (t, artists) IN (\n"
+        f"  SELECT t, artists FROM ({SET_ROWS}) GROUP BY t, artists HAVING min(sign) < 0\n)",
+    ),
+)
+
 AGGREGATES: tuple[Aggregate, ...] = (
     PLAY_ARTISTS,
     TRACKS,
@@ -361,5 +396,6 @@ AGGREGATES: tuple[Aggregate, ...] = (
     PERIODS,
     HOURS,
     SOURCES,
+    ARTIST_SETS,
 )
 """In order: an aggregate may read the tables of those before it."""

@@ -27,6 +27,7 @@ from target_turso.connection import (
 )
 
 from listening_report import html
+from listening_report.genres import GenreViews
 from listening_report.layout import LayoutError, read_sources
 from listening_report.period import Period, parse_bound, parse_timezone
 from listening_report.refresh import Outcome, Refresh
@@ -361,6 +362,7 @@ def _refresh(settings: Settings, connection: t.Any, refresh: Refresh) -> Outcome
     """Refresh the report's tables, say what was done; a refused write names the setting."""
     try:
         outcome = refresh.run(connection)
+        genre_views = GenreViews(settings.table_prefix).ensure(connection)
     except ValueError as error:
         if _sqld_statement_error(settings.url, error):
             raise
@@ -385,6 +387,8 @@ def _refresh(settings: Settings, connection: t.Any, refresh: Refresh) -> Outcome
         )
     else:
         click.echo("The report's tables are current", err=True)
+    if genre_views:
+        click.echo(f"Created or replaced the genre views: {', '.join(genre_views)}", err=True)
     return outcome
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from listening_report.layout import LayoutError, quote_identifier, table_columns
 from listening_report.merge import normalized_name
-from listening_report.views import _totals
+from listening_report.views import ARTIST_KEY, _totals
 
 ARTIST_GENRES = "artist_genres"
 """The tap's table: one row per artist looked up, its genres a JSON array."""
@@ -37,6 +37,26 @@ GENRE_VIEW_NAMES = ("genres_by_artist", "play_genres", "top_genres", "genres_per
 def _join_key(key: str, by_name: str) -> str:
     """SQL of the key plays and genre records meet on: the URI, or ``name:<normalized>``."""
     return f"CASE WHEN {by_name} THEN 'name:' || {normalized_name(key)} ELSE {key} END"
+
+
+CREDIT_JOIN_KEY = _join_key(ARTIST_KEY, f"{ARTIST_KEY} NOT LIKE 'spotify:artist:%'")
+"""SQL of the key a credit (`a`, an element of a play's `artists`) meets genre records on."""
+LOOKUPS = f"""SELECT {_join_key("artist_key", "spotify_artist_id IS NULL")} AS join_key, genres
+  FROM {{artist_genres}}"""
+"""The genre records (`{artist_genres}`), each with the key the credits meet it on."""
+
+
+def artist_set_sql(artists: str) -> str:
+    """SQL for the artists a play takes its genres from: a JSON array of their join keys.
+
+    The distinct keys of the credits in the JSON array `artists`, sorted, so that plays of
+    the same artists share one set. A play without a keyed credit has the set `[]` (no
+    genre row at all, as in `play_genres`).
+    """
+    return f"""(SELECT json_group_array(k) FROM (
+    SELECT DISTINCT {CREDIT_JOIN_KEY} AS k FROM json_each({artists}) AS a
+    WHERE {ARTIST_KEY} IS NOT NULL ORDER BY k
+  ))"""
 
 
 # Each body may use the views listed before it, named in braces, and {artist_genres}.
@@ -64,8 +84,7 @@ ORDER BY g.artist_name, g.artist_key, x.key""",
   WHERE artist_key IS NOT NULL
 ),
 lookups AS (
-  SELECT {_join_key("artist_key", "spotify_artist_id IS NULL")} AS join_key, genres
-  FROM {{artist_genres}}
+  {LOOKUPS}
 ),
 credited_genres AS (
   SELECT
@@ -124,6 +143,27 @@ class GenreViews:
         }
         return [(names[view], BODIES[view].format(**names)) for view in GENRE_VIEW_NAMES]
 
+    def ensure(self, connection: t.Any) -> list[str]:
+        """Create the genre views when the genre table exists and they are missing or differ.
+
+        Returns the names of the views created: none without the table (genres are off) or
+        when they are current, so a refresh with nothing to do writes nothing.
+        """
+        if not table_columns(connection, self.prefix + ARTIST_GENRES):
+            return []
+        wanted = {
+            self.prefix + view: f"CREATE VIEW {name} AS\n{body}"
+            for view, (name, body) in zip(GENRE_VIEW_NAMES, self.definitions(), strict=True)
+        }
+        marks = ", ".join("?" for _ in wanted)
+        stored = connection.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'view' AND name IN ({marks})",
+            tuple(wanted),
+        ).fetchall()
+        if dict(map(tuple, stored)) == wanted:
+            return []
+        return self.create(connection)
+
     def create(self, connection: t.Any) -> list[str]:
         """Replace the genre views in the database, all at once; return their names.
 
@@ -153,3 +193,99 @@ class GenreViews:
                 connection.rollback()
             raise
         return [self.prefix + view for view in GENRE_VIEW_NAMES]
+
+
+SET_PLAYS_COLUMNS = ("month", "artists", "plays", "ms_played")
+"""What the report's genre figures read: plays and listening time per local month and set of
+artists (`artist_set_sql`)."""
+
+
+def period_set_plays(plays: str) -> str:
+    """SQL for SET_PLAYS_COLUMNS over the plays `plays` (`played_at` in local time)."""
+    return (
+        f"SELECT substr(played_at, 1, 7) AS month, {artist_set_sql('artists')} AS artists,"
+        f" 1 AS plays, ms_played FROM {plays}"
+    )
+
+
+def report_section(set_plays: str) -> str:
+    """SQL for the report's genre figures, one JSON object, from `set_plays` (SET_PLAYS_COLUMNS).
+
+    Genres are joined to the sets of artists here, at read time: a genre record that arrives
+    after the plays changes the figures at once. Parameters: the N of the genres shown per
+    month (the top N by listening time), then N for the top lists by plays and by minutes.
+    `top`: each genre ranking within N by plays or minutes; `without`: the plays counting
+    for NO_GENRE or NOT_LOOKED_UP; `per_month`: for each local month, the plays of each
+    genre shown, of `null` (plays with genres, none of them shown) and of the two without.
+    """
+    return f"""WITH m_set_plays AS MATERIALIZED (
+  SELECT month, artists, sum(plays) AS plays, sum(ms_played) AS ms_played
+  FROM ({set_plays})
+  GROUP BY month, artists
+),
+m_sets AS MATERIALIZED (
+  SELECT artists, sum(plays) AS plays, sum(ms_played) AS ms_played
+  FROM m_set_plays GROUP BY artists
+),
+m_lookups AS MATERIALIZED (
+  {LOOKUPS}
+),
+m_credited AS (
+  SELECT s.artists, l.join_key IS NOT NULL AS looked_up, json_extract(x.value, '$.name') AS genre
+  FROM m_sets AS s
+  JOIN json_each(s.artists) AS k
+  LEFT JOIN m_lookups AS l ON l.join_key = k.value
+  LEFT JOIN json_each(l.genres) AS x
+),
+m_set_genres AS MATERIALIZED (
+  SELECT artists, genre, 0 AS special FROM m_credited WHERE genre IS NOT NULL
+  GROUP BY artists, genre
+  UNION ALL
+  SELECT artists, CASE WHEN min(looked_up) THEN '{NO_GENRE}' ELSE '{NOT_LOOKED_UP}' END, 1
+  FROM m_credited GROUP BY artists HAVING count(genre) = 0
+),
+m_totals AS MATERIALIZED (
+  SELECT g.genre, g.special, sum(s.plays) AS plays, sum(s.ms_played) AS ms_played
+  FROM m_sets AS s JOIN m_set_genres AS g ON g.artists = s.artists
+  GROUP BY g.genre, g.special
+),
+m_shown AS MATERIALIZED (
+  SELECT genre FROM m_totals WHERE NOT special
+  ORDER BY ms_played DESC, plays DESC, genre LIMIT ?
+),
+m_set_rows AS MATERIALIZED (
+  SELECT artists, genre FROM m_set_genres
+  WHERE special OR genre IN (SELECT genre FROM m_shown)
+  UNION ALL
+  SELECT artists, NULL FROM m_set_genres GROUP BY artists
+  HAVING NOT max(special) AND NOT max(genre IN (SELECT genre FROM m_shown))
+)
+SELECT json_object(
+  'top', json((
+    SELECT json_group_array(json_object(
+      'genre', genre, 'plays', plays, 'ms_played', ms_played,
+      'by_plays', by_plays, 'by_minutes', by_minutes
+    ))
+    FROM (
+      SELECT genre, plays, ms_played,
+        row_number() OVER (ORDER BY plays DESC, ms_played DESC, genre) AS by_plays,
+        row_number() OVER (ORDER BY ms_played DESC, plays DESC, genre) AS by_minutes
+      FROM m_totals WHERE NOT special
+    )
+    WHERE by_plays <= ? OR by_minutes <= ?
+  )),
+  'without', json((
+    SELECT json_group_array(json_object('genre', genre, 'plays', plays, 'ms_played', ms_played))
+    FROM (SELECT * FROM m_totals WHERE special ORDER BY genre)
+  )),
+  'genres', (SELECT count(*) FROM m_totals WHERE NOT special),
+  'per_month', json((
+    SELECT json_group_array(json_array(month, genre, plays, ms_played))
+    FROM (
+      SELECT p.month, r.genre, sum(p.plays) AS plays, sum(p.ms_played) AS ms_played
+      FROM m_set_plays AS p JOIN m_set_rows AS r ON r.artists = p.artists
+      GROUP BY p.month, r.genre
+      ORDER BY p.month, r.genre
+    )
+  ))
+)"""

@@ -18,8 +18,9 @@ import typing as t
 from dataclasses import dataclass
 from functools import cached_property
 
+from listening_report import genres
 from listening_report.aggregates import WEEK_START
-from listening_report.layout import EARLIEST_PLAY, FUTURE_DAYS, GAP_COLUMNS
+from listening_report.layout import EARLIEST_PLAY, FUTURE_DAYS, GAP_COLUMNS, quote_identifier
 from listening_report.period import (
     Period,
     aligned,
@@ -257,6 +258,8 @@ class StoredTimes:
     """The UTC offsets of the period's time zone from the first to the last play."""
     impossible: bool
     """Whether the database holds plays dated where no play can be (left out)."""
+    genres: bool = False
+    """Whether the database has the tap's genre table (`artist_genres`)."""
 
 
 class ReportQueries:
@@ -309,21 +312,37 @@ class ReportQueries:
             first, last = bounds["first"], bounds["last"]
             impossible = bool(first and first < earliest) or bool(last and last >= latest)
         ends = (self._possible(bounds[end]) for end in ("first", "last"))
-        return StoredTimes(offset_changes(self.period.timezone, *ends), impossible)
+        genre_table = self.views.prefix + genres.ARTIST_GENRES
+        [(has_genres,)] = self.connection.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", (genre_table,)
+        ).fetchall()
+        return StoredTimes(
+            offset_changes(self.period.timezone, *ends), impossible, genres=bool(has_genres)
+        )
 
-    def sections(self, top_n: int, changes: list[tuple[dt.datetime, int]]) -> dict[str, t.Any]:
+    def sections(
+        self, top_n: int, changes: list[tuple[dt.datetime, int]], *, with_genres: bool = False
+    ) -> dict[str, t.Any]:
         """Return every section, in local time, from one statement.
 
         The whole history comes from the report's tables (aggregates: a few thousand rows
         read); a period from its plays in `report_plays`; without current tables, from one
-        merge of every play. `changes`: see `StoredTimes`.
+        merge of every play. `changes`: see `StoredTimes`. `with_genres`: also the section
+        `genres` (see `genres.report_section`), last.
         """
+        set_plays = genres.period_set_plays("{plays}")
+        genre_params: tuple[t.Any, ...] = ()
         if self.tables and self.period.whole and aligned(changes, 15):
             minutes = 60 if aligned(changes, 60) else 15
             local, params = local_seconds_sql("t", changes)
             with_clause = "WITH " + ",\n".join(_local_figures(self.views, minutes, local)) + "\n"
             sections = FROM_TABLES
             params += (top_n,) * len(ORDERS) * len(TOPS)
+            month_start, genre_params = local_seconds_sql("t", changes)
+            set_plays = (
+                f"SELECT strftime('%Y-%m', {month_start}, 'unixepoch') AS month, artists, plays,"
+                " ms_played FROM {report_artist_sets}"
+            )
         else:
             local, local_params = local_time_sql("played_at", changes)
             where, where_params = self.period.plays_where()
@@ -337,8 +356,15 @@ class ReportQueries:
                 + discoveries_params
             )
             with_clause = self.views.report_with_clause(where, played_at=local, stored=self.tables)
+        if with_genres:
+            sections = {**sections, "genres": genres.report_section(set_plays)}
+            params += genre_params + (top_n,) * (1 + len(ORDERS))
         sql = "\nUNION ALL ".join(f"SELECT '{name}', ({body})" for name, body in sections.items())
-        statement = self.names.fill(with_clause + sql, **self.views.names())
+        statement = self.names.fill(
+            with_clause + sql,
+            **self.views.names(),
+            artist_genres=quote_identifier(self.views.prefix + genres.ARTIST_GENRES),
+        )
         rows = _rows(self.connection, statement, params)
         return {name: json.loads(value) for name, value in (row.values() for row in rows)}
 
@@ -431,6 +457,39 @@ def listening_gaps(
     return gaps
 
 
+def genre_figures(section: dict[str, t.Any], top_n: int) -> dict[str, t.Any]:
+    """Return the genre figures: tops, plays without a genre, and genres per local month.
+
+    `per_month` lists the local months with plays, and for each genre shown over time (the
+    top N by listening time), then `null` (plays with genres, none of them shown) and the
+    plays without a genre (`genres.NO_GENRE`, `genres.NOT_LOOKED_UP`), its plays and
+    listening time per month (0 when none). A play counts once for each genre of its
+    artists, so a month's rows add up to more than its plays.
+    """
+    rows: list[list[t.Any]] = section["per_month"]
+    months = sorted({month for month, *_ in rows})
+    shown = [row["genre"] for row in tops(section["top"], top_n)["by_minutes"]]
+    order = [*shown, None, genres.NO_GENRE, genres.NOT_LOOKED_UP]
+    index = {month: i for i, month in enumerate(months)}
+    series = {
+        genre: {"plays": [0] * len(months), "ms_played": [0] * len(months)} for genre in order
+    }
+    for month, genre, plays, ms_played in rows:
+        series[genre]["plays"][index[month]] = plays
+        series[genre]["ms_played"][index[month]] = ms_played
+    return {
+        "top": tops(section["top"], top_n),
+        "without": {row.pop("genre"): row for row in section["without"]},
+        "genres": section["genres"],
+        "per_month": {
+            "months": months,
+            "rows": [
+                {"genre": genre, **series[genre]} for genre in order if any(series[genre]["plays"])
+            ],
+        },
+    }
+
+
 def build_report(
     connection: t.Any,
     views: Views,
@@ -450,7 +509,7 @@ def build_report(
     """
     queries = ReportQueries(connection, views, period, tables=tables, now=now)
     stored = stored or queries.stored_times()
-    sections = queries.sections(top_n, stored.changes)
+    sections = queries.sections(top_n, stored.changes, with_genres=stored.genres)
     [summary] = sections["summary"]
     earliest, latest = queries.possible
     # Plays dated before Spotify or in the future, in the database and left out (rarely).
@@ -473,4 +532,6 @@ def build_report(
         **listening_over_time(sections),
         "new_artists": new_artists(queries, sections["discoveries"]),
         "gaps": listening_gaps(queries, sections["gaps"]),
+        # Only with the tap's genre table: without it the page says how to turn genres on.
+        **({"genres": genre_figures(sections["genres"], top_n)} if stored.genres else {}),
     }

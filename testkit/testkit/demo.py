@@ -3,7 +3,9 @@
 For people without Spotify developer credentials (`make demo`, which runs
 `python -m testkit.demo` in the Meltano project). It serves a seeded listening history from
 a local server that follows Spotify's documented contract, and writes a matching Spotify
-data export (Extended streaming history) of the months before.
+data export (Extended streaming history) of the months before. Its artists have genres on a
+local server that follows MusicBrainz's contract (`testkit.musicbrainz`), which the tap looks
+up (`musicbrainz_contact` set), so the report shows genres too.
 The first run of the main job (JOB) imports that export and the live plays; then one run
 per simulated day syncs that day's plays (the API only returns the last 50). Finally the
 listening report is written. Everything lands in `output/`: `demo.db`, `demo-export/`,
@@ -20,6 +22,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from testkit.musicbrainz import MusicBrainzServer
 from testkit.spotify import SpotifyServer, format_played_at, to_ms
 from testkit.spotify.export import FOLDER, export_entries, write_extended_history
 from testkit.spotify.listening import plays
@@ -29,6 +32,25 @@ ROOT = Path.cwd()
 OUTPUT = ROOT / "output"
 JOB = ("run", "tap-spotify-recent", "target-turso", "listening-report:refresh")
 """The main job: sync, then bring the report's tables and views up to date."""
+GENRES = (
+    "post-rock",
+    "ambient",
+    "electronic",
+    "art pop",
+    "heavy metal",
+    "flamenco",
+    "k-pop",
+    "neoclassical",
+    "french house",
+    "synth-pop",
+    "dream pop",
+    "indie pop",
+)
+MUSICBRAINZ_INTERVAL_S = 0.1
+"""The local MusicBrainz's rule, and the tap's spacing in the demo environment (meltano.yml):
+MusicBrainz itself allows one request per second."""
+GENRE_REQUESTS_PER_RUN = 100
+"""Enough for every artist of the demo in its first run (the default, 2, spreads lookups)."""
 
 
 def meltano(*args: str, env: dict[str, str]) -> None:
@@ -55,6 +77,22 @@ def write_export(server: SpotifyServer, until: datetime, days: int, seed: int) -
     return folder.parent
 
 
+def add_genres(musicbrainz: MusicBrainzServer, server: SpotifyServer, rng: random.Random) -> None:
+    """Give the catalogue's artists genres on `musicbrainz`, linked to their Spotify ids.
+
+    The last artist has no link to Spotify (the report shows its plays as "(no genre)"
+    unless another credited artist has one); the one before it has no genres voted yet.
+    """
+    artists = server.catalogue.artists
+    for n, artist in enumerate(artists):
+        votes = {genre: rng.randint(1, 9) for genre in rng.sample(GENRES, rng.randint(1, 3))}
+        musicbrainz.add_artist(
+            artist["name"],
+            genres=None if n == len(artists) - 2 else votes,
+            spotify_ids=[] if n == len(artists) - 1 else [artist["id"]],
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Serve, export, import and sync day by day, then report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -73,10 +111,19 @@ def main(argv: list[str] | None = None) -> None:
     for stale in ("demo.db", "demo-meltano.db"):
         (OUTPUT / stale).unlink(missing_ok=True)
     system_db = {"MELTANO_DATABASE_URI": f"sqlite:///{OUTPUT / 'demo-meltano.db'}"}
-    with SpotifyServer(seed=args.seed) as server:
+    with (
+        SpotifyServer(seed=args.seed) as server,
+        MusicBrainzServer(interval=MUSICBRAINZ_INTERVAL_S) as musicbrainz,
+    ):
+        add_genres(musicbrainz, server, rng)
         env = system_db | {
             f"TAP_SPOTIFY_RECENT_{key.upper()}": str(value)
             for key, value in server.tap_config().items()
+        }
+        env |= {
+            "TAP_SPOTIFY_RECENT_MUSICBRAINZ_CONTACT": "demo@example.com",
+            "TAP_SPOTIFY_RECENT_MUSICBRAINZ_URL": musicbrainz.ws_url,
+            "TAP_SPOTIFY_RECENT_GENRES_REQUESTS_PER_RUN": str(GENRE_REQUESTS_PER_RUN),
         }
         first_day = today - timedelta(days=args.days)
         for day in range(args.days, 0, -1):

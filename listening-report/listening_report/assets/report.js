@@ -253,27 +253,31 @@
     albums: { title: "Top albums", name: "album_name", detail: (r) => `${r.artist_names || "Unknown artist"} · ${plural(r.tracks, "track")}` },
   };
 
+  // A ranked list of rows ({plays, ms_played, ...}) by plays or by minutes (`order`), with meters.
+  function rankedList(rows, order, name, detail, listClass) {
+    const value = (r) => (order === "by_plays" ? r.plays : r.ms_played);
+    const max = Math.max(...rows.map(value));
+    const list = h("ol", { class: listClass });
+    rows.forEach((r, i) => {
+      const meter = h("span");
+      meter.style.width = (100 * value(r)) / max + "%";
+      const [main, sub] = order === "by_plays" ? [fmtPlays(r.plays), fmtMinutes(r.ms_played)] : [fmtMinutes(r.ms_played), fmtPlays(r.plays)];
+      list.append(h("li", {},
+        h("span", { class: "rank", text: String(i + 1) }),
+        h("div", { class: "what" }, h("div", { class: "name", text: name(r) || "Unknown", title: name(r) || "" }),
+          h("div", { class: "detail", text: detail(r) })),
+        h("div", { class: "amount" }, main, h("small", { text: sub })),
+        h("div", { class: "meter" }, meter)));
+    });
+    return list;
+  }
+
   function topPanel(kind) {
     const spec = TOPS[kind];
     const { el, body } = panel(`${spec.title}`, null);
     function draw(order) {
       const rows = data.top[kind][order];
-      if (!rows.length) return body.replaceChildren(empty());
-      const value = (r) => (order === "by_plays" ? r.plays : r.ms_played);
-      const max = Math.max(...rows.map(value));
-      const list = h("ol", { class: "top" });
-      rows.forEach((r, i) => {
-        const meter = h("span");
-        meter.style.width = (100 * value(r)) / max + "%";
-        const [main, sub] = order === "by_plays" ? [fmtPlays(r.plays), fmtMinutes(r.ms_played)] : [fmtMinutes(r.ms_played), fmtPlays(r.plays)];
-        list.append(h("li", {},
-          h("span", { class: "rank", text: String(i + 1) }),
-          h("div", { class: "what" }, h("div", { class: "name", text: r[spec.name] || "Unknown", title: r[spec.name] || "" }),
-            h("div", { class: "detail", text: spec.detail(r) })),
-          h("div", { class: "amount" }, main, h("small", { text: sub })),
-          h("div", { class: "meter" }, meter)));
-      });
-      body.replaceChildren(list);
+      body.replaceChildren(rows.length ? rankedList(rows, order, (r) => r[spec.name], spec.detail, "top") : empty());
     }
     el.querySelector(".toggles").append(toggle(body, [["by_plays", "Plays"], ["by_minutes", "Minutes"]], "by_plays", draw));
     return el;
@@ -403,6 +407,92 @@
         h("span", { class: "hint", text: ` ${fmtMinutes(year.ms_played)} · ${fmtPlays(year.plays)}` })))));
   }
 
+  // Genres (MusicBrainz, via the tap's artist_genres): top lists, plays without one, per month.
+  const GENRES_OFF = "Genres are off: set musicbrainz_contact for tap-spotify-recent (in the scheduled sync, " +
+    "the repository variable MUSICBRAINZ_CONTACT) to your e-mail address, and it looks your artists' genres up on MusicBrainz.";
+  const GENRE_RULE = "A play counts once for each genre of its artists together (a track by two dream pop artists " +
+    "counts once for dream pop), with its full minutes: genres add up to more than your plays.";
+  const genreLabel = (genre) => (genre === null ? "Other genres" : genre);
+  const noGenres = "No genres in this period yet.";
+
+  function topGenres() {
+    const genres = data.genres;
+    const without = Object.entries(genres.without).map(([label, row]) => `${label}: ${fmtPlays(row.plays)}`).join(" · ");
+    const { el, body } = panel("Top genres", GENRE_RULE + (without ? ` Without a genre: ${without}.` : ""));
+    const share = (r) => `in ${Math.round((100 * r.plays) / data.totals.plays)} % of your plays`;
+    function draw(order) {
+      const rows = genres.top[order];
+      body.replaceChildren(rows.length ? rankedList(rows, order, (r) => r.genre, share, "top genre-top") : empty(noGenres));
+    }
+    el.querySelector(".toggles").append(toggle(body, [["by_plays", "Plays"], ["by_minutes", "Minutes"]], "by_plays", draw));
+    return el;
+  }
+
+  // One row per genre shown (the top by minutes), then the rest; one column per local month.
+  // A cell's shade is the genre's share of the month's plays or minutes.
+  function genresOverTime() {
+    const { months, rows } = data.genres.per_month;
+    const { el, body } = panel("Genres over time",
+      `Per month (${data.timezone}): the share of the month's listening that counted for each genre; ` +
+      "Other genres: plays whose genres are none of those above.");
+    if (!months.length) {
+      body.append(empty(noGenres));
+      return el;
+    }
+    const monthTotals = {};
+    for (const [day, plays, ms] of data.per_day) {
+      const month = monthTotals[day.slice(0, 7)] || (monthTotals[day.slice(0, 7)] = { plays: 0, ms_played: 0 });
+      month.plays += plays;
+      month.ms_played += ms;
+    }
+    const [y0, m0] = months[0].split("-").map(Number);
+    const index = (month) => { const [y, m] = month.split("-").map(Number); return (y - y0) * 12 + (m - m0); };
+    const slots = index(months[months.length - 1]) + 1;
+    function draw(metric) {
+      const width = widthOf(body);
+      const left = 150, top = 4, rowH = 22, gap = 2;
+      const cellW = (width - left) / slots;
+      const svg = s("svg", { viewBox: `0 0 ${width} ${top + rows.length * rowH + 22}`, role: "img", class: "genre-grid",
+        "aria-label": "genres per month" });
+      rows.forEach((row, r) => {
+        const label = s("text", { x: left - 8, y: top + r * rowH + rowH / 2 + 4, "text-anchor": "end",
+          ...(row.genre === null || row.genre.startsWith("(") ? { class: "genre-other" } : {}) });
+        label.textContent = genreLabel(row.genre).length > 22 ? genreLabel(row.genre).slice(0, 21) + "…" : genreLabel(row.genre);
+        svg.append(label);
+        months.forEach((month, i) => {
+          const plays = row.plays[i], ms = row.ms_played[i];
+          if (!plays) return;
+          const total = (monthTotals[month] || {})[metric] || (metric === "plays" ? plays : ms);
+          const share = Math.min(1, (metric === "plays" ? plays : ms) / total);
+          svg.append(s("rect", { class: "genre-cell", x: left + index(month) * cellW, y: top + r * rowH,
+            width: Math.max(1, cellW - (cellW > 6 ? gap : 0)), height: rowH - gap, rx: 3, fill: shade(share) },
+          s("title", {}, `${monthLabel(month)} · ${genreLabel(row.genre)}: ${fmtPlays(plays)}, ${fmtMinutes(ms)} ` +
+            `(${Math.round(100 * share)} % of the month's ${metric === "plays" ? "plays" : "minutes"})`)));
+        });
+      });
+      let lastX = -Infinity;
+      for (let i = 0; i < slots; i++) {
+        const y = y0 + Math.floor((m0 - 1 + i) / 12), m = ((m0 - 1 + i) % 12) + 1;
+        const x = left + i * cellW + cellW / 2;
+        if (x - lastX < 60) continue;
+        lastX = x;
+        const label = s("text", { x, y: top + rows.length * rowH + 14, "text-anchor": "middle" });
+        label.textContent = MONTHS[m - 1] + (m === 1 || i === 0 ? " " + y : "");
+        svg.append(label);
+      }
+      body.replaceChildren(svg);
+    }
+    el.querySelector(".toggles").append(toggle(body, [["ms_played", "Minutes"], ["plays", "Plays"]], "ms_played", draw));
+    return el;
+  }
+
+  function genrePanels() {
+    if (!data.genres) {
+      return h("section", { class: "panel genres-off" }, h("h2", { text: "Genres" }), h("p", { class: "panel-note", text: GENRES_OFF }));
+    }
+    return h("div", { class: "genre-row" }, guarded("Top genres", topGenres), guarded("Genres over time", genresOverTime));
+  }
+
   function footer() {
     return h("footer", {},
       h("p", { text: (fromExport()
@@ -422,6 +512,7 @@
     guarded("Your years", yourYears),
     guarded("Listening over time", overTime),
     h("div", { class: "row3" }, ...Object.entries(TOPS).map(([kind, spec]) => guarded(spec.title, () => topPanel(kind)))),
+    guarded("Genres", genrePanels),
     guarded("When you listen", heatmap),
     h("div", { class: "row2" }, guarded("Streaks", streaks), guarded("New artists per month", newArtists)),
     guarded("Listening gaps", gaps),
