@@ -25,7 +25,7 @@ from target_turso.connection import (
     redact_url,
 )
 
-from listening_report import html
+from listening_report import health, html
 from listening_report.layout import LayoutError, read_sources
 from listening_report.period import Period, parse_bound, parse_timezone
 from listening_report.refresh import Outcome, Refresh
@@ -336,6 +336,8 @@ def _refresh(settings: Settings, connection: t.Any, refresh: Refresh) -> Outcome
         )
     else:
         click.echo("The report's tables are current", err=True)
+    if health_views := health.create_views(connection, settings.table_prefix):
+        click.echo(f"Created or replaced the sync health views: {', '.join(health_views)}", err=True)
     return outcome
 
 

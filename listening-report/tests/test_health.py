@@ -44,6 +44,14 @@ RUN_IDS = [
         start=1,
     )
 ]  # fmt: skip
+SONG = "spotify:track:song"
+TRACK = {
+    "uri": SONG,
+    "id": "song",
+    "name": "Song",
+    "duration_ms": 180_000,
+    "artists": [{"uri": "spotify:artist:band", "name": "Band"}],
+}
 LIVE_START = datetime(2026, 11, 1, 6, 0, tzinfo=timezone.utc)
 EXPORT_BURST = datetime(2026, 10, 3, 20, 0, tzinfo=timezone.utc)
 
@@ -64,14 +72,17 @@ def export_plays() -> list[tuple[str, int, str]]:
     """(ended_at, ms_played, kind) rows of a data export.
 
     Before the first live play: 50 music plays 150 s apart (7350 s for 50), with 60 skips
-    (10 s) between them that the live feed would not list, and 60 podcast episodes a minute
-    apart. After it: 50 plays a minute apart that the live feed holds too (never counted
-    twice)."""
-    burst, live = EXPORT_BURST, LIVE_START
+    (10 s) between them, which are no plays, and 60 podcast episodes a minute apart, which
+    are no music. After it: the first 50 live plays, each 2 s after the live feed's record
+    of it (the same play: never counted twice)."""
+    burst = EXPORT_BURST
     rows = [(_text(burst + timedelta(seconds=150 * i)), 150_000, "track") for i in range(50)]
     rows += [(_text(burst + timedelta(seconds=5 + 60 * i)), 10_000, "track") for i in range(60)]
     rows += [(_text(burst - timedelta(days=1, minutes=i)), 600_000, "episode") for i in range(60)]
-    rows += [(_text(live + timedelta(minutes=i)), 60_000, "track") for i in range(50)]
+    rows += [
+        (_text(datetime.fromisoformat(played_at) + timedelta(seconds=2)), 60_000, "track")
+        for played_at in live_plays()[:50]
+    ]
     return rows
 
 
@@ -103,7 +114,11 @@ def singer_lines(*, with_export: bool) -> list[dict]:
             "key_properties": ["played_at"],
         },
         *(
-            {"type": "RECORD", "stream": "recently_played", "record": {"played_at": played_at}}
+            {
+                "type": "RECORD",
+                "stream": "recently_played",
+                "record": {"played_at": played_at, "track": TRACK},
+            }
             for played_at in live_plays()
         ),
     ]
@@ -125,6 +140,11 @@ def singer_lines(*, with_export: bool) -> list[dict]:
                     "ended_at": ended_at,
                     "ms_played": ms_played,
                     "kind": kind,
+                    **(
+                        {"track_name": "Song", "artist_name": "Band", "spotify_track_uri": SONG}
+                        if kind == "track"
+                        else {"episode_name": "Talk", "episode_show_name": "Show"}
+                    ),
                     "source_format": "extended",
                     "source_file": "Streaming_History_Audio_2026_0.json",
                 },
@@ -243,3 +263,26 @@ def test_no_runs_yet_gives_empty_health_and_no_views(tmp_path, tables):
     assert read_health(connection).runs == 0
     assert latest_run(connection) is None
     assert create_views(connection) == []
+
+
+def test_the_refresh_creates_the_health_views_over_the_reports_tables(tmp_path, run_report):
+    database = load(Database(str(tmp_path / "plays.db")), tmp_path, with_export=True)
+
+    refreshed = run_report(database, "refresh")
+
+    assert refreshed.returncode == 0, refreshed.stderr
+    assert "Created or replaced the sync health views: sync_runs_per_day, sync_health" in (
+        refreshed.stderr
+    )
+    connection = connect(database.url)
+    # The busiest span comes from the report's table, through its index.
+    [(sql,)] = database.query("SELECT sql FROM sqlite_master WHERE name = 'sync_health'")
+    assert '"report_busiest_spans"' in sql
+    assert database.query("SELECT longest_safe_interval_s FROM sync_health") == [(7350.0,)]
+    first = _text(EXPORT_BURST)
+    expected = expected_health(Span(7350.0, first, _text(EXPORT_BURST + timedelta(seconds=7350))))
+    assert read_health(connection, today=date(2026, 12, 16), stored=True) == expected
+    # Current views are left alone: the next refresh writes nothing for them.
+    assert create_views(connection) == []
+    again = run_report(database, "refresh")
+    assert "sync health views" not in again.stderr
