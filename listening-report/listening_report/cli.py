@@ -337,7 +337,8 @@ def _refresh(settings: Settings, connection: t.Any, refresh: Refresh) -> Outcome
     else:
         click.echo("The report's tables are current", err=True)
     if health_views := health.create_views(connection, settings.table_prefix):
-        click.echo(f"Created or replaced the sync health views: {', '.join(health_views)}", err=True)
+        names = ", ".join(health_views)
+        click.echo(f"Created or replaced the sync health views: {names}", err=True)
     return outcome
 
 
