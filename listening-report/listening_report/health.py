@@ -36,7 +36,9 @@ if t.TYPE_CHECKING:
 
 SYNC_RUNS = "sync_runs"
 BUSIEST_TABLE = "report_busiest_spans"
-NO_SPAN = "SELECT NULL AS span_s, NULL AS first_played_at, NULL AS last_played_at WHERE 0"
+NO_SPAN = (
+    "SELECT NULL AS day, NULL AS span_s, NULL AS first_played_at, NULL AS last_played_at WHERE 0"
+)
 VIEW_NAMES = ("sync_runs_per_day", "sync_health")
 
 
@@ -202,11 +204,11 @@ LEFT JOIN busiest"""
 
 
 def _busiest_select(connection: Connection, table_prefix: str, *, stored: bool | None) -> str:
-    """SQL for the busiest span of WINDOW_PLAYS plays: one row (none with fewer plays).
+    """SQL for the busiest span of WINDOW_PLAYS plays: one `busiest_spans` row, or none.
 
-    From the report's table `report_busiest_spans` when `stored` (None: when it exists),
-    else from every play merged once (the reference SQL of `busiest_spans`: seconds on a
-    long history). No table of plays: no span.
+    None with fewer plays. From the report's table `report_busiest_spans` when `stored`
+    (None: when it exists), else from every play merged once (the reference SQL of
+    `busiest_spans`: seconds on a long history). No table of plays: no span.
     """
     names = TableNames(table_prefix)
     if stored is None:
@@ -275,10 +277,15 @@ def read_health(
     merge every play for it (see `_busiest_select`).
     """
     runs = _read_runs(connection, table_prefix)
-    if runs is None:
-        return SyncHealth(0, None, None, None, None, (), None, None, 0, None, None, None, None)
-    today_text = (today or date.today()).isoformat()
     busiest_span = _busiest_select(connection, table_prefix, stored=stored)
+    if runs is None:
+        span = connection.execute(busiest_span).fetchone()
+        return SyncHealth(
+            0, None, None, None, None, (), None, None, 0, None, None,
+            busiest_plays=None if span is None else Span(*span[1:]),
+            pauses_longer_than_safe=None,
+        )  # fmt: skip
+    today_text = (today or date.today()).isoformat()
     cursor = connection.execute(_health_select(runs, busiest_span, "?"), (today_text,))
     row = dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
     days = connection.execute(_per_day_select(runs)).fetchall()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from listening_report.health import (
@@ -20,6 +21,10 @@ from listening_report.health import (
     latest_run,
     read_health,
 )
+from listening_report.layout import read_sources
+from listening_report.period import Period
+from listening_report.report import build_report
+from listening_report.views import Views
 from tap_spotify_recent.schemas import PLAY_HISTORY, streaming_history_schema
 from tap_spotify_recent.sync_runs import SYNC_RUN
 from target_turso.connection import connect
@@ -286,3 +291,99 @@ def test_the_refresh_creates_the_health_views_over_the_reports_tables(tmp_path, 
     assert create_views(connection) == []
     again = run_report(database, "refresh")
     assert "sync health views" not in again.stderr
+
+
+# Los Angeles left daylight saving time at 09:00 UTC on 2026-11-01: the five runs (three on
+# the UTC day 2026-11-01, two on 2026-11-02) all fall on the local 2026-11-01, from 01:00 PDT
+# to 16:20 PST.
+LOS_ANGELES_HEALTH = {
+    "busiest": {
+        "seconds": 7350.0,
+        "first_play": "2026-10-03 13:00",
+        "last_play": "2026-10-03 15:02",
+    },
+    "runs": {
+        "count": 5,
+        "first_run": "2026-11-01 01:00",
+        "last_successful_run": "2026-11-01 16:20",
+        "last_run_found_gap": False,
+        "runs_per_day": 2.5,
+        "median_pause_s": 600.0,
+        "longest_pause": {
+            "seconds": 43200.0,
+            "after": "2026-11-01 04:10",
+            "before": "2026-11-01 16:10",
+        },
+        "pauses_longer_than_safe": 2,
+        "gaps": 1,
+        "token_expires_on": EXPIRES,
+        "token_days_left": 74,
+        # The 30 local days up to today (2026-11-02 in Los Angeles at 12:00 UTC).
+        "per_day": [
+            [(date(2026, 10, 4) + timedelta(days=n)).isoformat(), *counts]
+            for n, counts in enumerate([[0, 0]] * 28 + [[5, 1], [0, 0]])
+        ],
+    },
+}
+
+
+def report_data(database: Database, zone: str, *, tables: bool) -> dict:
+    connection = connect(database.url)
+    views = Views(read_sources(connection, database.prefix), database.prefix)
+    return build_report(
+        connection,
+        views,
+        Period(ZoneInfo(zone)),
+        10,
+        tables=tables,
+        now=datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc),
+    )
+
+
+@pytest.mark.parametrize("tables", [True, False], ids=["report tables", "merging every play"])
+def test_the_reports_sync_health_section_is_exact_in_the_reports_time_zone(
+    tmp_path, run_report, tables
+):
+    database = load(Database(str(tmp_path / "plays.db")), tmp_path, with_export=True)
+    assert run_report(database, "refresh").returncode == 0
+
+    data = report_data(database, "America/Los_Angeles", tables=tables)
+
+    assert data["health"] == LOS_ANGELES_HEALTH
+
+
+def test_the_token_days_count_from_the_local_today(tmp_path, run_report):
+    # 12:00 UTC on 2026-11-02 is already 2026-11-03 in Kiritimati (UTC+14): a day less.
+    database = load(Database(str(tmp_path / "plays.db")), tmp_path, with_export=False)
+    assert run_report(database, "refresh").returncode == 0
+
+    health = report_data(database, "Pacific/Kiritimati", tables=True)["health"]
+
+    assert health["runs"]["token_days_left"] == 73
+    assert health["runs"]["per_day"][-1] == ["2026-11-03", 0, 0]
+    assert health["busiest"] == {
+        "seconds": 8820.0,
+        "first_play": "2026-11-01 20:36",
+        "last_play": "2026-11-01 23:03",
+    }
+
+
+def test_without_sync_runs_the_section_has_only_the_busiest_plays(tmp_path, run_report):
+    database = Database(str(tmp_path / "plays.db"))
+    lines = [line for line in singer_lines(with_export=False) if line["stream"] != "sync_runs"]
+    singer = tmp_path / "plays.singer"
+    singer.write_text("\n".join(json.dumps(m) for m in lines))
+    load_singer(database, singer, tmp_path)
+
+    report = run_report(database)
+
+    assert report.returncode == 0, report.stderr
+    assert "sync health views" not in report.stderr
+    assert report.data()["health"] == {
+        "busiest": {
+            "seconds": 8820.0,
+            "first_play": "2026-11-01 06:36",
+            "last_play": "2026-11-01 09:03",
+        },
+        "runs": None,
+    }
