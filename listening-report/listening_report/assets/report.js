@@ -445,7 +445,7 @@
     const open = data.gaps.filter(isOpen).length, covered = data.gaps.length - open;
     const gapsHint = data.gaps.length
       ? [`${count.format(covered)} covered by your export, ${count.format(open)} not · `, h("a", { href: "#listening-gaps", text: "see Listening gaps" })]
-      : "none in this report's period";
+      : runs.gaps ? "none listed in this report's period" : "no run missed plays";
     const [tokenValue, tokenLabel, tokenHint, tokenClass] = tokenCard(runs);
     const [verdict, verdictClass] = healthVerdict(runs, busiest);
     body.append(
