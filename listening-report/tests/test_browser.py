@@ -120,46 +120,6 @@ def test_hostile_names_are_shown_as_text_and_run_no_script(tmp_path, run_report)
     assert "</script><script>document.documentElement.dataset.pwned=1</script>" in "".join(dom.text)
 
 
-def test_toggles_redraw_the_charts_and_lists_without_errors(known_history, run_report):
-    from playwright.sync_api import sync_playwright
-
-    from .reportkit import CHROMIUM_FLAGS, chromium_executable
-
-    report = run_report(known_history, "--timezone", "Europe/Berlin")
-    errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_executable(), args=CHROMIUM_FLAGS[1:]
-        )
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.on("console", lambda message: errors.append(message.text))
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(report.output.as_uri())
-        page.wait_for_selector("html[data-rendered=done]")
-        over_time = page.locator("section.panel").filter(has_text="Listening over time")
-        tracks = page.locator("section.panel").filter(has_text="Top tracks")
-        heat = page.locator("section.panel").filter(has_text="When you listen")
-        first_cell = heat.locator("rect.cell").first  # Monday 00:00: 1 play of 240 000 ms
-
-        days = over_time.locator("rect.bar").count()
-        over_time.get_by_role("button", name="Week").click()
-        weeks = over_time.locator("rect.bar").count()
-        by_plays = tracks.locator(".name").first.text_content()
-        tracks.get_by_role("button", name="Minutes").click()
-        by_minutes = tracks.locator(".name").first.text_content()
-        minutes_fill = first_cell.get_attribute("fill")
-        heat.get_by_role("button", name="Plays").click()
-        plays_fill = heat.locator("rect.cell").first.get_attribute("fill")
-        browser.close()
-
-    assert errors == []
-    assert (days, weeks) == (7, 3)
-    assert (by_plays, by_minutes) == ("Morning (2024 Remaster)", "Strings")
-    # Monday 00:00 holds 1 play of the busiest hour's 2 (sqrt scale: 0.12 + 0.88 * 0.707),
-    # and 240 000 of the busiest hour's 660 000 ms (0.12 + 0.88 * 0.603).
-    assert (minutes_fill, plays_fill) == ("rgba(30, 215, 96, 0.651)", "rgba(30, 215, 96, 0.742)")
-
-
 def _open_pages(paths, read):
     """Open each page in headless Chromium (Playwright driving Debian's), call `read(page)`
     once it is drawn; return what each read gave and every console message or error."""
@@ -182,6 +142,38 @@ def _open_pages(paths, read):
             results.append(read(page))
         browser.close()
     return results, errors
+
+
+def test_toggles_redraw_the_charts_and_lists_without_errors(known_history, run_report):
+    report = run_report(known_history, "--timezone", "Europe/Berlin")
+
+    def click_through(page):
+        over_time = page.locator("section.panel").filter(has_text="Listening over time")
+        tracks = page.locator("section.panel").filter(has_text="Top tracks")
+        heat = page.locator("section.panel").filter(has_text="When you listen")
+        first_cell = heat.locator("rect.cell").first  # Monday 00:00: 1 play of 240 000 ms
+
+        days = over_time.locator("rect.bar").count()
+        over_time.get_by_role("button", name="Week").click()
+        weeks = over_time.locator("rect.bar").count()
+        by_plays = tracks.locator(".name").first.text_content()
+        tracks.get_by_role("button", name="Minutes").click()
+        by_minutes = tracks.locator(".name").first.text_content()
+        minutes_fill = first_cell.get_attribute("fill")
+        heat.get_by_role("button", name="Plays").click()
+        plays_fill = heat.locator("rect.cell").first.get_attribute("fill")
+        return days, weeks, by_plays, by_minutes, minutes_fill, plays_fill
+
+    [(days, weeks, by_plays, by_minutes, minutes_fill, plays_fill)], errors = _open_pages(
+        [report.output], click_through
+    )
+
+    assert errors == []
+    assert (days, weeks) == (7, 3)
+    assert (by_plays, by_minutes) == ("Morning (2024 Remaster)", "Strings")
+    # Monday 00:00 holds 1 play of the busiest hour's 2 (sqrt scale: 0.12 + 0.88 * 0.707),
+    # and 240 000 of the busiest hour's 660 000 ms (0.12 + 0.88 * 0.603).
+    assert (minutes_fill, plays_fill) == ("rgba(30, 215, 96, 0.651)", "rgba(30, 215, 96, 0.742)")
 
 
 def test_the_sync_health_section_shows_runs_pauses_and_the_longest_safe_interval(
