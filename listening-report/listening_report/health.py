@@ -243,20 +243,23 @@ def create_views(connection: Connection, table_prefix: str = "") -> list[str]:
             runs, _busiest_select(connection, table_prefix, stored=None), "date('now')"
         ),
     }
+    current = dict(
+        connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'view' AND name IN (?, ?)",
+            tuple(table_prefix + name for name in bodies),
+        ).fetchall()
+    )
     names = []
     for name, body in bodies.items():
         view = quote_identifier(table_prefix + name)
         sql = f"CREATE VIEW {view} AS\n{body}"
-        current = connection.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?",
-            (table_prefix + name,),
-        ).fetchone()
-        if current is not None and current[0] == sql:
+        if current.get(table_prefix + name) == sql:
             continue
         connection.execute(f"DROP VIEW IF EXISTS {view}")
         connection.execute(sql)
         names.append(table_prefix + name)
-    connection.commit()
+    if names:
+        connection.commit()
     return names
 
 
