@@ -227,6 +227,11 @@ def _read_runs(connection: Connection, table_prefix: str) -> Table | None:
     return read_table(connection, table_prefix + SYNC_RUNS)
 
 
+def _spaceless(sql: str | None) -> str | None:
+    """SQL without its white space: sqld stores a view's SQL with its own spacing."""
+    return None if sql is None else "".join(sql.split())
+
+
 def create_views(connection: Connection, table_prefix: str = "") -> list[str]:
     """Create `sync_runs_per_day` and `sync_health` (with the table prefix), or replace them.
 
@@ -253,7 +258,7 @@ def create_views(connection: Connection, table_prefix: str = "") -> list[str]:
     for name, body in bodies.items():
         view = quote_identifier(table_prefix + name)
         sql = f"CREATE VIEW {view} AS\n{body}"
-        if current.get(table_prefix + name) == sql:
+        if _spaceless(current.get(table_prefix + name)) == _spaceless(sql):
             continue
         connection.execute(f"DROP VIEW IF EXISTS {view}")
         connection.execute(sql)

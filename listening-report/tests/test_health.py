@@ -387,3 +387,14 @@ def test_without_sync_runs_the_section_has_only_the_busiest_plays(tmp_path, run_
         },
         "runs": None,
     }
+
+
+def test_on_sqld_current_health_views_are_left_alone(tmp_path, run_report, sqld, unique_prefix):
+    # sqld stores a view's SQL with its own spacing: the comparison must not be fooled.
+    database = load(Database(sqld.url, prefix=unique_prefix), tmp_path, with_export=False)
+
+    first, second = run_report(database, "refresh"), run_report(database, "refresh")
+
+    assert f"sync health views: {unique_prefix}sync_runs_per_day" in first.stderr
+    assert second.returncode == 0, second.stderr
+    assert "sync health views" not in second.stderr
