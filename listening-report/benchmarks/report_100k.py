@@ -32,9 +32,11 @@ import time
 from pathlib import Path
 
 from listening_report import html
+from listening_report.health import read_health
 from listening_report.layout import PLAYS_COLUMNS, read_sources
 from listening_report.refresh import Refresh
 from listening_report.views import VIEW_NAMES, Views
+from tap_spotify_recent.sync_runs import SYNC_RUN
 from target_turso.connection import connect
 from testkit.spotify.catalogue import format_played_at
 from testkit.spotify.export import export_entries, write_extended_history
@@ -161,16 +163,18 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     if 'data-rendered="done"' not in dom:
         raise SystemExit("the report did not finish rendering")
     script_ms = int(re.search(r'data-render-ms="(\d+)"', dom).group(1))
-    if args.screenshot:  # the report as a listener with genres sees it
+    if args.screenshot:  # as a listener with genres and a year of recorded runs sees it
         url = str(workdir / "plays.db")
         load(genre_records(reportkit.Database(url), workdir), url, workdir)
+        now = format_played_at(dt.datetime.now(dt.timezone.utc))
+        load(sync_runs_file(now, workdir), url, workdir)
         shown = workdir / "screenshot.html"
         report(url, shown)
         chromium(
             shown,
             profile,
             f"--screenshot={args.screenshot}",
-            "--window-size=1280,2900",
+            "--window-size=1280,3400",
             "--hide-scrollbars",
         )
 
@@ -238,6 +242,40 @@ def sync_files(live: list[dict], workdir: Path) -> list[Path]:
     return files
 
 
+RUN_DAYS = 365
+
+
+def sync_runs_file(until: str, workdir: Path) -> Path:
+    """A year of scheduled runs up to the instant `until`, as the tap records them
+    (`sync_runs`): every 10 minutes, and one pause in 20 of 1 to 6 hours (GitHub's delays)."""
+    rng = random.Random(7)
+    end = dt.datetime.fromisoformat(until.replace("Z", "+00:00"))
+    moment = end - dt.timedelta(days=RUN_DAYS)
+    path = workdir / "sync-runs.singer"
+    with path.open("w") as out:
+        schema = {"type": "SCHEMA", "stream": "sync_runs", "schema": SYNC_RUN}
+        out.write(json.dumps({**schema, "key_properties": ["run_id"]}) + "\n")
+        while moment < end:
+            started = format_played_at(moment)
+            record = {
+                "run_id": f"{started}-{rng.getrandbits(32):08x}",
+                "started_at": started,
+                "finished_at": format_played_at(moment + dt.timedelta(seconds=25)),
+                "trigger": "schedule",
+                "tap_version": "0.1.0",
+                "gap_detected": False,
+                "plays_emitted": rng.randint(0, 5),
+                "api_requests": 1,
+                "refresh_token_expires_on": (end + dt.timedelta(days=90)).date().isoformat(),
+            }
+            out.write(
+                json.dumps({"type": "RECORD", "stream": "sync_runs", "record": record}) + "\n"
+            )
+            pause = rng.randint(60, 360) if rng.random() < 0.05 else 10
+            moment += dt.timedelta(minutes=pause)
+    return path
+
+
 class Counted:
     """Wall time and, on sqld, the rows it read and wrote (its admin API's accounting)."""
 
@@ -301,17 +339,18 @@ def merged_history(export_plays: int, live_plays: int, workdir: Path) -> dict:
     with singer.open("w") as out:
         out.writelines(line + "\n" for line in tap_output(live, gaps=2))
     syncs = sync_files(live, workdir)
+    runs = sync_runs_file(live[-1]["played_at"], workdir)
     result = {"entries": entries, "live_plays": len(live)}
     with SqldServer(workdir / "sqld-merged", admin=True) as sqld:
         for name, url, server in (
             ("local file", str(workdir / "merged.db"), None),
             ("sqld (HTTP)", sqld.url, sqld),
         ):
-            result[name] = measure_merged(url, server, singer, syncs, workdir)
+            result[name] = measure_merged(url, server, singer, syncs, runs, workdir)
     return result
 
 
-def measure_merged(url, sqld, singer, syncs, workdir) -> dict:
+def measure_merged(url, sqld, singer, syncs, runs, workdir) -> dict:
     """Load, then measure the baseline, the first refresh, the views, the report, syncs."""
     counted = Counted(sqld)
     database = reportkit.Database(url)
@@ -354,6 +393,19 @@ def measure_merged(url, sqld, singer, syncs, workdir) -> dict:
     figures["years"] = year_pages(url, workdir)
     figures["page"] = page.stat().st_size
     figures.update(measure_genres(database, counted, url, workdir))
+
+    # The Sync health section: a year of runs recorded, then the report again (the report
+    # above, without runs, is its baseline). The busiest 50 plays come from the report's
+    # table; the baseline merges every play for them (as without the tables).
+    load(runs, url, workdir)
+    figures["runs"] = database.query('SELECT count(*) FROM "sync_runs"')[0][0]
+    figures["report with runs"] = median_seconds(lambda: report(url, page))
+    figures["report with runs rows"] = counted(lambda: report(url, page))
+    for how, stored in (("merged", False), ("stored", True)):
+        figures[f"busiest {how}"] = counted(
+            lambda stored=stored: database.run(lambda c: read_health(c, stored=stored))
+        )
+    figures["health"] = html.read_data(page.read_text())["health"]
 
     # Scheduled syncs of 20 new plays, each followed by a refresh.
     figures["syncs"] = []
@@ -482,6 +534,20 @@ def merged_cells(f: dict) -> dict[str, str]:
         "HTML file with genres": f"{f['genre page'] / 1024:.0f} KiB",
         "`SELECT * FROM top_genres LIMIT 10` (the view: play_genres over every credit)": (
             f"{f['top_genres view']:.2f} s"
+        f"report with {f['runs']:,} runs in sync_runs (Sync health section)": (
+            f"{f['report with runs']:.2f} s{_rows(f['report with runs rows'])}"
+        ),
+        "sync health figures: busiest 50 plays merging every play / from the report's table": (
+            f"{f['busiest merged']['seconds']:.2f} s / {f['busiest stored']['seconds']:.2f} s"
+            + (
+                f" ({f['busiest merged']['read']:,} / {f['busiest stored']['read']:,} rows read)"
+                if "read" in f["busiest stored"]
+                else ""
+            )
+        ),
+        "busiest 50 plays / longest pause between runs": (
+            f"{f['health']['busiest']['seconds']:,.0f} s / "
+            f"{f['health']['runs']['longest_pause']['seconds']:,.0f} s"
         ),
         "HTML file": f"{f['page'] / 1024:.0f} KiB",
         "database size: before / after the first refresh": (

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from listening_report.genres import artist_set_sql
+from listening_report import busiest
 from listening_report.views import ARTIST_KEY, floor_div_sql, names_sql, weekday_sql
 
 
@@ -289,6 +290,11 @@ GROUP BY t.day""",
     ),
 )
 
+BUSIEST_SPANS = Aggregate(
+    tables=busiest.TABLES, statements=busiest.STATEMENTS, indexes=busiest.INDEXES
+)
+"""The shortest span of 50 plays starting each day (reads `report_days`)."""
+
 QUARTERS = range(4)
 QUARTER_S = 900
 HOUR = floor_div_sql("lo", 3600)
@@ -394,6 +400,7 @@ AGGREGATES: tuple[Aggregate, ...] = (
     ARTISTS,
     ALBUMS,
     PERIODS,
+    BUSIEST_SPANS,
     HOURS,
     SOURCES,
     ARTIST_SETS,

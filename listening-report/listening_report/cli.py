@@ -26,7 +26,7 @@ from target_turso.connection import (
     redact_url,
 )
 
-from listening_report import html
+from listening_report import health, html
 from listening_report.genres import GenreViews
 from listening_report.layout import LayoutError, read_sources
 from listening_report.period import Period, parse_bound, parse_timezone
@@ -389,6 +389,9 @@ def _refresh(settings: Settings, connection: t.Any, refresh: Refresh) -> Outcome
         click.echo("The report's tables are current", err=True)
     if genre_views:
         click.echo(f"Created or replaced the genre views: {', '.join(genre_views)}", err=True)
+    if health_views := health.create_views(connection, settings.table_prefix):
+        names = ", ".join(health_views)
+        click.echo(f"Created or replaced the sync health views: {names}", err=True)
     return outcome
 
 

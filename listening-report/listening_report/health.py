@@ -2,9 +2,10 @@
 
 A scheduler that starts runs late loses plays: Spotify serves only the last 50. This module
 measures the runs (runs per day, the pauses between them, gaps, the last successful run, the
-refresh token's expiry) and, from the plays, how long 50 plays last at your busiest: the
-shortest span holding 50 consecutive plays. Runs further apart than that can lose plays, so it
-is the longest safe interval between runs, shown next to the measured pauses.
+refresh token's expiry) and, from the plays (every play once: the report's `plays`), how long
+50 plays last at your busiest: the shortest span holding 50 consecutive plays (`busiest`).
+Runs further apart than that can lose plays, so it is the longest safe interval between
+runs, shown next to the measured pauses.
 
 One SQL definition serves the views (`sync_health`, one row; `sync_runs_per_day`) and
 `read_health`, which returns a `SyncHealth` for the report. Days are UTC days. `latest_run`
@@ -17,12 +18,16 @@ import typing as t
 from dataclasses import dataclass
 from datetime import date
 
+from listening_report import busiest
 from listening_report.layout import (
+    LayoutError,
     Table,
     normalized_instant,
     quote_identifier,
+    read_sources,
     read_table,
 )
+from listening_report.tables import TableNames
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
@@ -30,10 +35,10 @@ if t.TYPE_CHECKING:
     from libsql_experimental import Connection
 
 SYNC_RUNS = "sync_runs"
-WINDOW_PLAYS = 50
-"""Spotify serves the last 50 plays: more than that between two runs can be lost."""
-MIN_MS_PLAYED = 30_000
-"""An exported play the live feed would list (it lists a track once it played 30 s)."""
+BUSIEST_TABLE = "report_busiest_spans"
+NO_SPAN = (
+    "SELECT NULL AS day, NULL AS span_s, NULL AS first_played_at, NULL AS last_played_at WHERE 0"
+)
 VIEW_NAMES = ("sync_runs_per_day", "sync_health")
 
 
@@ -60,6 +65,14 @@ class DayOfRuns:
     plays_emitted: int
     longest_pause_s: float | None
     """Longest pause that ended this day (between a run and the one before it)."""
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """When a run started (UTC) and whether it found a gap."""
+
+    started_at: str
+    gap_detected: bool
 
 
 @dataclass(frozen=True)
@@ -137,35 +150,6 @@ FROM (
 )"""
 
 
-def _plays_select(live: Table | None, export: Table | None) -> str:
-    """The instants of the plays the live feed lists.
-
-    Every live play, and before the first of them the exported plays of music of
-    MIN_MS_PLAYED or more: never both for one play, which would look twice as busy.
-    """
-    selects = []
-    if live is not None:
-        selects.append(
-            f"SELECT {_instant(live, 'played_at')} AS t FROM {quote_identifier(live.name)}"
-        )
-    if export is not None:
-        first_live = (
-            f"(SELECT min({_instant(live, 'played_at')}) FROM {quote_identifier(live.name)})"
-            if live is not None
-            else "NULL"
-        )
-        ended_at = _instant(export, "ended_at")
-        selects.append(
-            f"SELECT {ended_at} AS t FROM {quote_identifier(export.name)}\n"
-            f"WHERE {export.column_expression('ms_played')} >= {MIN_MS_PLAYED}\n"
-            f"  AND COALESCE({export.column_expression('kind')}, 'track') = 'track'\n"
-            f"  AND {ended_at} < COALESCE({first_live}, '9999')"
-        )
-    if not selects:
-        return "SELECT NULL AS t WHERE 0"
-    return "\nUNION ALL\n".join(selects)
-
-
 def _per_day_select(runs: Table) -> str:
     return f"""SELECT
   substr(started_at, 1, 10) AS day,
@@ -178,22 +162,20 @@ GROUP BY day
 ORDER BY day"""
 
 
-def _health_select(runs: Table, live: Table | None, export: Table | None, today: str) -> str:
-    """One row of figures; `today` is SQL for the current date (a view has no parameters)."""
+def _health_select(runs: Table, busiest_span: str, today: str) -> str:
+    """One row of figures; `today` is SQL for the current date (a view has no parameters).
+
+    `busiest_span`: SQL for the busiest span of WINDOW_PLAYS plays (`_busiest_select`).
+    """
     return f"""WITH runs AS (
 {_runs_select(runs)}
 ),
 pauses AS (SELECT * FROM runs WHERE pause_s IS NOT NULL),
 latest AS (SELECT * FROM runs ORDER BY started_at DESC LIMIT 1),
 longest AS (SELECT * FROM pauses ORDER BY pause_s DESC, started_at LIMIT 1),
-plays AS (SELECT t FROM ({_plays_select(live, export)}) WHERE t IS NOT NULL),
 busiest AS (
-  SELECT t AS first_play_at, t_last AS last_play_at,
-    round((julianday(t_last) - julianday(t)) * 86400, 3) AS span_s
-  FROM (SELECT t, lead(t, {WINDOW_PLAYS - 1}) OVER (ORDER BY t) AS t_last FROM plays)
-  WHERE t_last IS NOT NULL
-  ORDER BY span_s, t
-  LIMIT 1
+  SELECT span_s, first_played_at AS first_play_at, last_played_at AS last_play_at
+  FROM ({busiest_span})
 )
 SELECT
   (SELECT count(*) FROM runs) AS runs,
@@ -221,42 +203,68 @@ LEFT JOIN longest
 LEFT JOIN busiest"""
 
 
-@dataclass(frozen=True)
-class _Tables:
-    runs: Table | None
-    live: Table | None
-    export: Table | None
+def _busiest_select(connection: Connection, table_prefix: str, *, stored: bool | None) -> str:
+    """SQL for the busiest span of WINDOW_PLAYS plays: one `busiest_spans` row, or none.
+
+    None with fewer plays. From the report's table `report_busiest_spans` when `stored`
+    (None: when it exists), else from every play merged once (the reference SQL of
+    `busiest_spans`: seconds on a long history). No table of plays: no span.
+    """
+    names = TableNames(table_prefix)
+    if stored is None:
+        stored = read_table(connection, table_prefix + BUSIEST_TABLE) is not None
+    if stored:
+        return busiest.BUSIEST.format(spans=names.name(BUSIEST_TABLE))
+    try:
+        sources = read_sources(connection, table_prefix)
+    except LayoutError:
+        return NO_SPAN
+    spans = busiest.REFERENCE.format(plays=f"(\n{sources.plays}\n)")
+    return busiest.BUSIEST.format(spans=f"(\n{spans}\n)")
 
 
-def _tables(connection: Connection, table_prefix: str) -> _Tables:
-    return _Tables(
-        *(
-            read_table(connection, table_prefix + name)
-            for name in (SYNC_RUNS, "recently_played", "streaming_history")
-        )
-    )
+def _read_runs(connection: Connection, table_prefix: str) -> Table | None:
+    return read_table(connection, table_prefix + SYNC_RUNS)
+
+
+def _spaceless(sql: str | None) -> str | None:
+    """SQL without its white space: sqld stores a view's SQL with its own spacing."""
+    return None if sql is None else "".join(sql.split())
 
 
 def create_views(connection: Connection, table_prefix: str = "") -> list[str]:
-    """Create or replace `sync_runs_per_day` and `sync_health` (with the table prefix).
+    """Create `sync_runs_per_day` and `sync_health` (with the table prefix), or replace them.
 
-    Returns the names of the views created: none while the database has no `sync_runs`
-    table (the tap writes it from its first run on).
+    A view is replaced only when its SQL changed (a new layout, the report's tables created
+    since). Returns the names of the views created or replaced: none while the database has no
+    `sync_runs` table (the tap writes it from its first run on), nor when they are current.
     """
-    tables = _tables(connection, table_prefix)
-    if tables.runs is None:
+    runs = _read_runs(connection, table_prefix)
+    if runs is None:
         return []
     bodies = {
-        "sync_runs_per_day": _per_day_select(tables.runs),
-        "sync_health": _health_select(tables.runs, tables.live, tables.export, "date('now')"),
+        "sync_runs_per_day": _per_day_select(runs),
+        "sync_health": _health_select(
+            runs, _busiest_select(connection, table_prefix, stored=None), "date('now')"
+        ),
     }
+    current = dict(
+        connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'view' AND name IN (?, ?)",
+            tuple(table_prefix + name for name in bodies),
+        ).fetchall()
+    )
     names = []
     for name, body in bodies.items():
         view = quote_identifier(table_prefix + name)
+        sql = f"CREATE VIEW {view} AS\n{body}"
+        if _spaceless(current.get(table_prefix + name)) == _spaceless(sql):
+            continue
         connection.execute(f"DROP VIEW IF EXISTS {view}")
-        connection.execute(f"CREATE VIEW {view} AS\n{body}")
+        connection.execute(sql)
         names.append(table_prefix + name)
-    connection.commit()
+    if names:
+        connection.commit()
     return names
 
 
@@ -265,18 +273,30 @@ def _as_date(value: str | None) -> date | None:
 
 
 def read_health(
-    connection: Connection, table_prefix: str = "", today: date | None = None
+    connection: Connection,
+    table_prefix: str = "",
+    today: date | None = None,
+    *,
+    stored: bool | None = None,
 ) -> SyncHealth:
-    """The sync's health; `today` (default: the current UTC date) counts the token's days."""
-    tables = _tables(connection, table_prefix)
-    if tables.runs is None:
-        return SyncHealth(0, None, None, None, None, (), None, None, 0, None, None, None, None)
+    """The sync's health; `today` (default: the current UTC date) counts the token's days.
+
+    `stored`: read the busiest span from the report's tables (None: when they exist), else
+    merge every play for it (see `_busiest_select`).
+    """
+    runs = _read_runs(connection, table_prefix)
+    busiest_span = _busiest_select(connection, table_prefix, stored=stored)
+    if runs is None:
+        span = connection.execute(busiest_span).fetchone()
+        return SyncHealth(
+            0, None, None, None, None, (), None, None, 0, None, None,
+            busiest_plays=None if span is None else Span(*span[1:]),
+            pauses_longer_than_safe=None,
+        )  # fmt: skip
     today_text = (today or date.today()).isoformat()
-    cursor = connection.execute(
-        _health_select(tables.runs, tables.live, tables.export, "?"), (today_text,)
-    )
+    cursor = connection.execute(_health_select(runs, busiest_span, "?"), (today_text,))
     row = dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
-    days = connection.execute(_per_day_select(tables.runs)).fetchall()
+    days = connection.execute(_per_day_select(runs)).fetchall()
     return SyncHealth(
         runs=row["runs"],
         first_run_at=row["first_run_at"],
@@ -304,6 +324,22 @@ def read_health(
         if row["longest_safe_interval_s"] is not None
         else None,
     )
+
+
+def runs_since(connection: Connection, since: str, table_prefix: str = "") -> list[RunStart]:
+    """The runs started at or after the UTC instant `since`, oldest first.
+
+    The report counts them per local day. None without a `sync_runs` table.
+    """
+    runs = _read_runs(connection, table_prefix)
+    if runs is None:
+        return []
+    rows = connection.execute(
+        f"SELECT started_at, gap_detected FROM (\n{_runs_select(runs)}\n)\n"
+        "WHERE started_at >= ? ORDER BY started_at",
+        (since,),
+    ).fetchall()
+    return [RunStart(started_at, bool(gap)) for started_at, gap in rows]
 
 
 _LATEST_COLUMNS: Sequence[str] = (

@@ -20,6 +20,7 @@ from functools import cached_property
 
 from listening_report import genres
 from listening_report.aggregates import WEEK_START
+from listening_report.health import Span, read_health, runs_since
 from listening_report.layout import EARLIEST_PLAY, FUTURE_DAYS, GAP_COLUMNS, quote_identifier
 from listening_report.period import (
     Period,
@@ -57,6 +58,8 @@ ORDERS: dict[str, str] = {
 NEW_ARTIST_NAMES = 10
 """How many names of newly heard artists a month lists (the count is always complete)."""
 STREAKS_LISTED = 5
+HEALTH_DAYS = 30
+"""How many local days, up to today, the chart of the sync's runs per day shows."""
 LOCAL_MINUTE = "%Y-%m-%d %H:%M"
 
 
@@ -490,6 +493,65 @@ def genre_figures(section: dict[str, t.Any], top_n: int) -> dict[str, t.Any]:
     }
 
 
+def _span(queries: ReportQueries, span: Span | None) -> dict[str, t.Any] | None:
+    if span is None:
+        return None
+    return {
+        "seconds": span.seconds,
+        "first_play": queries.local(span.first_play_at),
+        "last_play": queries.local(span.last_play_at),
+    }
+
+
+def sync_health(queries: ReportQueries) -> dict[str, t.Any]:
+    """Return the "Sync health" section, in the report's time zone, whatever the period.
+
+    `busiest`: how long the busiest 50 consecutive plays lasted (the longest safe interval
+    between runs; None with fewer plays). `runs`: None while no run is recorded (no
+    `sync_runs` table: the tap wrote none yet, or an older tap), else the figures of
+    `health.read_health`, the token's days counted from the local today, and the runs per
+    local day over the last HEALTH_DAYS days, `[day, runs, runs that found a gap]`.
+    """
+    zone = queries.period.timezone
+    today = queries.now.astimezone(zone).date()
+    health = read_health(queries.connection, queries.views.prefix, today, stored=queries.tables)
+    section: dict[str, t.Any] = {"busiest": _span(queries, health.busiest_plays), "runs": None}
+    if not health.runs:
+        return section
+    first_day = today - dt.timedelta(days=HEALTH_DAYS - 1)
+    since = dt.datetime.combine(first_day, dt.time(), tzinfo=zone)
+    per_day = {(first_day + dt.timedelta(days=n)).isoformat(): [0, 0] for n in range(HEALTH_DAYS)}
+    for run in runs_since(queries.connection, utc_text(since), queries.views.prefix):
+        counts = per_day.get(queries.period.local(run.started_at).date().isoformat())
+        if counts is not None:  # none after today (a wrong clock)
+            counts[0] += 1
+            counts[1] += run.gap_detected
+    pause = health.longest_pause
+    section["runs"] = {
+        "count": health.runs,
+        "first_run": queries.local(health.first_run_at),
+        "last_successful_run": queries.local(health.last_successful_run_at),
+        "last_run_found_gap": health.last_run_found_gap,
+        "runs_per_day": health.runs_per_day,
+        "median_pause_s": health.median_pause_s,
+        "longest_pause": None
+        if pause is None
+        else {
+            "seconds": pause.seconds,
+            "after": queries.local(pause.after_run_at),
+            "before": queries.local(pause.before_run_at),
+        },
+        "pauses_longer_than_safe": health.pauses_longer_than_safe,
+        "gaps": health.gaps,
+        "token_expires_on": None
+        if health.refresh_token_expires_on is None
+        else health.refresh_token_expires_on.isoformat(),
+        "token_days_left": health.days_until_token_expires,
+        "per_day": [[day, *counts] for day, counts in per_day.items()],
+    }
+    return section
+
+
 def build_report(
     connection: t.Any,
     views: Views,
@@ -534,4 +596,5 @@ def build_report(
         "gaps": listening_gaps(queries, sections["gaps"]),
         # Only with the tap's genre table: without it the page says how to turn genres on.
         **({"genres": genre_figures(sections["genres"], top_n)} if stored.genres else {}),
+        "health": sync_health(queries),
     }

@@ -14,6 +14,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
+from listening_report import busiest
 from listening_report.layout import (
     PLAYS_COLUMNS,
     LayoutError,
@@ -157,6 +158,7 @@ FROM (
 GROUP BY weekday, hour
 ORDER BY weekday, hour""",
     "listening_streaks": streaks_sql("SELECT DISTINCT date(played_at) AS day FROM {plays}"),
+    "busiest_spans": busiest.REFERENCE,
     "listening_summary": f"""SELECT
   {_totals()},
   count(DISTINCT track_key) AS tracks,
@@ -285,6 +287,7 @@ ORDER BY first_played_at, artist_key""",
 FROM {report_weekday_hours}
 ORDER BY weekday, hour""",
     "listening_streaks": streaks_sql("SELECT day FROM {report_days}"),
+    "busiest_spans": busiest.STORED,
     "listening_summary": """SELECT
   plays,
   ms_played,

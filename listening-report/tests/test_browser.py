@@ -60,6 +60,9 @@ def test_report_renders_every_chart_offline_without_console_errors(
         "2024-02-03 19:00",
         "times in Europe/Berlin",
         "Still open: request your Spotify data export to fill it",
+        # No sync_runs table: the Sync health section says so in one line.
+        "No run of the sync is recorded in this database: tap-spotify-recent records each run "
+        "in sync_runs when that stream is selected.",
     ):
         assert shown in text
 
@@ -117,13 +120,15 @@ def test_hostile_names_are_shown_as_text_and_run_no_script(tmp_path, run_report)
     assert "</script><script>document.documentElement.dataset.pwned=1</script>" in "".join(dom.text)
 
 
-def test_toggles_redraw_the_charts_and_lists_without_errors(known_history, run_report):
+def _open_pages(paths, read):
+    """Open each page in headless Chromium (Playwright driving Debian's), call `read(page)`
+    once it is drawn; return what each read gave and every console message or error."""
     from playwright.sync_api import sync_playwright
 
     from .reportkit import CHROMIUM_FLAGS, chromium_executable
 
-    report = run_report(known_history, "--timezone", "Europe/Berlin")
     errors: list[str] = []
+    results = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium_executable(), args=CHROMIUM_FLAGS[1:]
@@ -131,8 +136,18 @@ def test_toggles_redraw_the_charts_and_lists_without_errors(known_history, run_r
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.on("console", lambda message: errors.append(message.text))
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(report.output.as_uri())
-        page.wait_for_selector("html[data-rendered=done]")
+        for path in paths:
+            page.goto(path.as_uri())
+            page.wait_for_selector("html[data-rendered=done]")
+            results.append(read(page))
+        browser.close()
+    return results, errors
+
+
+def test_toggles_redraw_the_charts_and_lists_without_errors(known_history, run_report):
+    report = run_report(known_history, "--timezone", "Europe/Berlin")
+
+    def click_through(page):
         over_time = page.locator("section.panel").filter(has_text="Listening over time")
         tracks = page.locator("section.panel").filter(has_text="Top tracks")
         heat = page.locator("section.panel").filter(has_text="When you listen")
@@ -147,7 +162,11 @@ def test_toggles_redraw_the_charts_and_lists_without_errors(known_history, run_r
         minutes_fill = first_cell.get_attribute("fill")
         heat.get_by_role("button", name="Plays").click()
         plays_fill = heat.locator("rect.cell").first.get_attribute("fill")
-        browser.close()
+        return days, weeks, by_plays, by_minutes, minutes_fill, plays_fill
+
+    [(days, weeks, by_plays, by_minutes, minutes_fill, plays_fill)], errors = _open_pages(
+        [report.output], click_through
+    )
 
     assert errors == []
     assert (days, weeks) == (7, 3)
@@ -155,3 +174,80 @@ def test_toggles_redraw_the_charts_and_lists_without_errors(known_history, run_r
     # Monday 00:00 holds 1 play of the busiest hour's 2 (sqrt scale: 0.12 + 0.88 * 0.707),
     # and 240 000 of the busiest hour's 660 000 ms (0.12 + 0.88 * 0.603).
     assert (minutes_fill, plays_fill) == ("rgba(30, 215, 96, 0.651)", "rgba(30, 215, 96, 0.742)")
+
+
+def test_the_sync_health_section_shows_runs_pauses_and_the_longest_safe_interval(
+    tmp_path, run_report
+):
+    from .reportkit import Database
+    from .test_health import load
+
+    database = load(Database(str(tmp_path / "plays.db")), tmp_path, with_export=True)
+    report = run_report(database, "--timezone", "America/Los_Angeles")
+    assert report.returncode == 0, report.stderr
+
+    def read(page):
+        section = page.locator("#sync-health")
+        return {
+            "stats": section.locator(".health-stat").all_inner_texts(),
+            "verdict": section.locator(".health-verdict").inner_text(),
+            "bars": section.locator("rect.bar").count(),
+            "bands": section.locator("rect.gap-band").count(),
+        }
+
+    [shown], errors = _open_pages([report.output], read)
+
+    assert errors == []
+    # The runs per local day of the last 30 days (up to today: how many fall in it depends on
+    # the day the test runs), the days when a run found a gap shaded.
+    runs = report.data()["health"]["runs"]
+    assert shown["bars"] == sum(1 for _, n, _ in runs["per_day"] if n)
+    assert shown["bands"] == sum(1 for _, _, gaps in runs["per_day"] if gaps)
+    days = runs["token_days_left"]  # counted from the day the test runs
+    assert shown["stats"] == [
+        "2026-11-01 16:20\nlast successful run\nit found no gap",
+        "5\nruns recorded\n2.5 a day since 2026-11-01 01:00",
+        "12 h\nlongest pause between runs\n2026-11-01 04:10 → 16:10",
+        "2 h 2 min\nlongest safe interval\nyour busiest 50 plays",
+        "1\nrun found a gap\nnone listed in this report's period",
+        f"{days} days\nuntil the refresh token expires\n"
+        "expires 2027-01-15: authorize again before (tap-spotify-recent auth)",
+    ]
+    assert shown["verdict"] == (
+        "Your busiest 50 plays lasted 2 h 2 min (2026-10-03 13:00 → 15:02); the longest pause "
+        "between runs was 12 h, 2026-11-01 04:10 → 16:10: on a day like your busiest, plays "
+        "may have been lost (2 pauses that long). Run the sync more often, or start it from an "
+        "external trigger."
+    )
+
+
+def test_the_refresh_token_warns_30_days_ahead_and_once_expired(tmp_path, run_report):
+    from listening_report.html import read_data, render
+
+    from .reportkit import Database
+    from .test_health import load
+
+    database = load(Database(str(tmp_path / "plays.db")), tmp_path, with_export=False)
+    report = run_report(database)
+    assert report.returncode == 0, report.stderr
+    data = read_data(report.output.read_text(encoding="utf-8"))
+    pages = []
+    for days in (31, 30, 0, -3):
+        page = tmp_path / f"token-{days}.html"
+        runs = {**data["health"]["runs"], "token_days_left": days}
+        page.write_text(render({**data, "health": {**data["health"], "runs": runs}}))
+        pages.append(page)
+
+    def read(page):
+        token = page.locator("#sync-health .health-stat").last
+        return token.get_attribute("class"), token.locator(".value").inner_text()
+
+    shown, errors = _open_pages(pages, read)
+
+    assert errors == []
+    assert shown == [
+        ("health-stat", "31 days"),
+        ("health-stat warn", "30 days"),
+        ("health-stat bad", "today"),
+        ("health-stat bad", "expired"),
+    ]

@@ -110,7 +110,7 @@ def test_the_run_says_what_it_did(known_history, run_report):
 
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
-    assert lines[0].startswith("Created or replaced 14 views: plays, play_artists, top_tracks,")
+    assert lines[0].startswith("Created or replaced 15 views: plays, play_artists, top_tracks,")
     assert lines[1].startswith(f"Wrote {result.output} (")
     assert lines[1].endswith("11 plays from 2024-01-29 07:00 to 2024-04-02 09:00")
 
@@ -176,7 +176,7 @@ def test_refresh_says_what_changed(known_history, tmp_path, run_report):
     third = run_report(known_history, "refresh")
 
     assert [run.returncode for run in (first, second, third)] == [0, 0, 0]
-    assert first.stderr.startswith("Created or replaced 14 views: plays, play_artists,")
+    assert first.stderr.startswith("Created or replaced 15 views: plays, play_artists,")
     assert "(the report's tables rebuilt in " in first.stderr
     assert second.stderr.startswith("Refreshed the report's tables in ")
     assert second.stderr.rstrip().endswith(

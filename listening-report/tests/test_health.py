@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from listening_report.health import (
@@ -20,6 +21,10 @@ from listening_report.health import (
     latest_run,
     read_health,
 )
+from listening_report.layout import read_sources
+from listening_report.period import Period
+from listening_report.report import build_report
+from listening_report.views import Views
 from tap_spotify_recent.schemas import PLAY_HISTORY, streaming_history_schema
 from tap_spotify_recent.sync_runs import SYNC_RUN
 from target_turso.connection import connect
@@ -44,6 +49,14 @@ RUN_IDS = [
         start=1,
     )
 ]  # fmt: skip
+SONG = "spotify:track:song"
+TRACK = {
+    "uri": SONG,
+    "id": "song",
+    "name": "Song",
+    "duration_ms": 180_000,
+    "artists": [{"uri": "spotify:artist:band", "name": "Band"}],
+}
 LIVE_START = datetime(2026, 11, 1, 6, 0, tzinfo=timezone.utc)
 EXPORT_BURST = datetime(2026, 10, 3, 20, 0, tzinfo=timezone.utc)
 
@@ -64,14 +77,17 @@ def export_plays() -> list[tuple[str, int, str]]:
     """(ended_at, ms_played, kind) rows of a data export.
 
     Before the first live play: 50 music plays 150 s apart (7350 s for 50), with 60 skips
-    (10 s) between them that the live feed would not list, and 60 podcast episodes a minute
-    apart. After it: 50 plays a minute apart that the live feed holds too (never counted
-    twice)."""
-    burst, live = EXPORT_BURST, LIVE_START
+    (10 s) between them, which are no plays, and 60 podcast episodes a minute apart, which
+    are no music. After it: the first 50 live plays, each 2 s after the live feed's record
+    of it (the same play: never counted twice)."""
+    burst = EXPORT_BURST
     rows = [(_text(burst + timedelta(seconds=150 * i)), 150_000, "track") for i in range(50)]
     rows += [(_text(burst + timedelta(seconds=5 + 60 * i)), 10_000, "track") for i in range(60)]
     rows += [(_text(burst - timedelta(days=1, minutes=i)), 600_000, "episode") for i in range(60)]
-    rows += [(_text(live + timedelta(minutes=i)), 60_000, "track") for i in range(50)]
+    rows += [
+        (_text(datetime.fromisoformat(played_at) + timedelta(seconds=2)), 60_000, "track")
+        for played_at in live_plays()[:50]
+    ]
     return rows
 
 
@@ -103,7 +119,11 @@ def singer_lines(*, with_export: bool) -> list[dict]:
             "key_properties": ["played_at"],
         },
         *(
-            {"type": "RECORD", "stream": "recently_played", "record": {"played_at": played_at}}
+            {
+                "type": "RECORD",
+                "stream": "recently_played",
+                "record": {"played_at": played_at, "track": TRACK},
+            }
             for played_at in live_plays()
         ),
     ]
@@ -125,6 +145,11 @@ def singer_lines(*, with_export: bool) -> list[dict]:
                     "ended_at": ended_at,
                     "ms_played": ms_played,
                     "kind": kind,
+                    **(
+                        {"track_name": "Song", "artist_name": "Band", "spotify_track_uri": SONG}
+                        if kind == "track"
+                        else {"episode_name": "Talk", "episode_show_name": "Show"}
+                    ),
                     "source_format": "extended",
                     "source_file": "Streaming_History_Audio_2026_0.json",
                 },
@@ -243,3 +268,133 @@ def test_no_runs_yet_gives_empty_health_and_no_views(tmp_path, tables):
     assert read_health(connection).runs == 0
     assert latest_run(connection) is None
     assert create_views(connection) == []
+
+
+def test_the_refresh_creates_the_health_views_over_the_reports_tables(tmp_path, run_report):
+    database = load(Database(str(tmp_path / "plays.db")), tmp_path, with_export=True)
+
+    refreshed = run_report(database, "refresh")
+
+    assert refreshed.returncode == 0, refreshed.stderr
+    assert "Created or replaced the sync health views: sync_runs_per_day, sync_health" in (
+        refreshed.stderr
+    )
+    connection = connect(database.url)
+    # The busiest span comes from the report's table, through its index.
+    [(sql,)] = database.query("SELECT sql FROM sqlite_master WHERE name = 'sync_health'")
+    assert '"report_busiest_spans"' in sql
+    assert database.query("SELECT longest_safe_interval_s FROM sync_health") == [(7350.0,)]
+    first = _text(EXPORT_BURST)
+    expected = expected_health(Span(7350.0, first, _text(EXPORT_BURST + timedelta(seconds=7350))))
+    assert read_health(connection, today=date(2026, 12, 16), stored=True) == expected
+    # Current views are left alone: the next refresh writes nothing for them.
+    assert create_views(connection) == []
+    again = run_report(database, "refresh")
+    assert "sync health views" not in again.stderr
+
+
+# Los Angeles left daylight saving time at 09:00 UTC on 2026-11-01: the five runs (three on
+# the UTC day 2026-11-01, two on 2026-11-02) all fall on the local 2026-11-01, from 01:00 PDT
+# to 16:20 PST.
+LOS_ANGELES_HEALTH = {
+    "busiest": {
+        "seconds": 7350.0,
+        "first_play": "2026-10-03 13:00",
+        "last_play": "2026-10-03 15:02",
+    },
+    "runs": {
+        "count": 5,
+        "first_run": "2026-11-01 01:00",
+        "last_successful_run": "2026-11-01 16:20",
+        "last_run_found_gap": False,
+        "runs_per_day": 2.5,
+        "median_pause_s": 600.0,
+        "longest_pause": {
+            "seconds": 43200.0,
+            "after": "2026-11-01 04:10",
+            "before": "2026-11-01 16:10",
+        },
+        "pauses_longer_than_safe": 2,
+        "gaps": 1,
+        "token_expires_on": EXPIRES,
+        "token_days_left": 74,
+        # The 30 local days up to today (2026-11-02 in Los Angeles at 12:00 UTC).
+        "per_day": [
+            [(date(2026, 10, 4) + timedelta(days=n)).isoformat(), *counts]
+            for n, counts in enumerate([[0, 0]] * 28 + [[5, 1], [0, 0]])
+        ],
+    },
+}
+
+
+def report_data(database: Database, zone: str, *, tables: bool) -> dict:
+    connection = connect(database.url)
+    views = Views(read_sources(connection, database.prefix), database.prefix)
+    return build_report(
+        connection,
+        views,
+        Period(ZoneInfo(zone)),
+        10,
+        tables=tables,
+        now=datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc),
+    )
+
+
+@pytest.mark.parametrize("tables", [True, False], ids=["report tables", "merging every play"])
+def test_the_reports_sync_health_section_is_exact_in_the_reports_time_zone(
+    tmp_path, run_report, tables
+):
+    database = load(Database(str(tmp_path / "plays.db")), tmp_path, with_export=True)
+    assert run_report(database, "refresh").returncode == 0
+
+    data = report_data(database, "America/Los_Angeles", tables=tables)
+
+    assert data["health"] == LOS_ANGELES_HEALTH
+
+
+def test_the_token_days_count_from_the_local_today(tmp_path, run_report):
+    # 12:00 UTC on 2026-11-02 is already 2026-11-03 in Kiritimati (UTC+14): a day less.
+    database = load(Database(str(tmp_path / "plays.db")), tmp_path, with_export=False)
+    assert run_report(database, "refresh").returncode == 0
+
+    health = report_data(database, "Pacific/Kiritimati", tables=True)["health"]
+
+    assert health["runs"]["token_days_left"] == 73
+    assert health["runs"]["per_day"][-1] == ["2026-11-03", 0, 0]
+    assert health["busiest"] == {
+        "seconds": 8820.0,
+        "first_play": "2026-11-01 20:36",
+        "last_play": "2026-11-01 23:03",
+    }
+
+
+def test_without_sync_runs_the_section_has_only_the_busiest_plays(tmp_path, run_report):
+    database = Database(str(tmp_path / "plays.db"))
+    lines = [line for line in singer_lines(with_export=False) if line["stream"] != "sync_runs"]
+    singer = tmp_path / "plays.singer"
+    singer.write_text("\n".join(json.dumps(m) for m in lines))
+    load_singer(database, singer, tmp_path)
+
+    report = run_report(database)
+
+    assert report.returncode == 0, report.stderr
+    assert "sync health views" not in report.stderr
+    assert report.data()["health"] == {
+        "busiest": {
+            "seconds": 8820.0,
+            "first_play": "2026-11-01 06:36",
+            "last_play": "2026-11-01 09:03",
+        },
+        "runs": None,
+    }
+
+
+def test_on_sqld_current_health_views_are_left_alone(tmp_path, run_report, sqld, unique_prefix):
+    # sqld stores a view's SQL with its own spacing: the comparison must not be fooled.
+    database = load(Database(sqld.url, prefix=unique_prefix), tmp_path, with_export=False)
+
+    first, second = run_report(database, "refresh"), run_report(database, "refresh")
+
+    assert f"sync health views: {unique_prefix}sync_runs_per_day" in first.stderr
+    assert second.returncode == 0, second.stderr
+    assert "sync health views" not in second.stderr

@@ -38,6 +38,7 @@ VIEWS = [
     "listening_per_month",
     "listening_by_weekday_hour",
     "listening_streaks",
+    "busiest_spans",
     "listening_summary",
     "listening_gap_coverage",
 ]

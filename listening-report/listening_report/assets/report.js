@@ -376,6 +376,7 @@
     const { el, body } = panel("Listening gaps",
       "Times when more plays happened than Spotify keeps (its last 50): plays between the last stored play " +
       "and the oldest play Spotify still returned may be missing, unless your Spotify data export, once imported, covers them.");
+    el.id = "listening-gaps";
     if (!data.gaps.length) {
       body.append(empty("No gaps reported by the tap in this period."));
       return el;
@@ -493,6 +494,84 @@
     return h("div", { class: "genre-row" }, guarded("Top genres", topGenres), guarded("Genres over time", genresOverTime));
   }
 
+  // Sync health: the runs the tap recorded (sync_runs) against how fast you can play 50 tracks.
+  const fmtSeconds = (seconds) => {
+    const mins = Math.floor(seconds / 60);
+    if (seconds < 60) return count.format(Math.round(seconds)) + " s";
+    if (mins < 60) return mins + " min";
+    if (mins >= 2880) return decimal.format(mins / 1440) + " days";
+    return Math.floor(mins / 60) + " h" + (mins % 60 ? " " + (mins % 60) + " min" : "");
+  };
+  const span = (from, to) => (from && to && from.slice(0, 10) === to.slice(0, 10) ? `${from} → ${to.slice(11)}` : `${from} → ${to}`);
+
+  function tokenCard(runs) {
+    const left = runs.token_days_left;
+    if (left == null) return ["–", "refresh token", "its expiry is not known yet", ""];
+    const when = `expires ${runs.token_expires_on}: authorize again before (tap-spotify-recent auth)`;
+    if (left < 0) return [`expired`, "refresh token", `${plural(-left, "day")} ago (${runs.token_expires_on}): authorize again`, "bad"];
+    if (left === 0) return ["today", "refresh token expires", when, "bad"];
+    return [plural(left, "day"), "until the refresh token expires", when, left <= 30 ? "warn" : ""];
+  }
+
+  function healthVerdict(runs, busiest) {
+    if (!busiest) return ["Fewer than 50 plays so far: the longest safe interval between runs is not known yet.", ""];
+    const safe = `Your busiest 50 plays lasted ${fmtSeconds(busiest.seconds)} (${span(busiest.first_play, busiest.last_play)})`;
+    const pause = runs.longest_pause;
+    if (!pause) return [`${safe}: runs at most that far apart lose no play.`, ""];
+    if (pause.seconds >= busiest.seconds) {
+      return [`${safe}; the longest pause between runs was ${fmtSeconds(pause.seconds)}, ${span(pause.after, pause.before)}: ` +
+        `on a day like your busiest, plays may have been lost (${plural(runs.pauses_longer_than_safe, "pause")} that long). ` +
+        "Run the sync more often, or start it from an external trigger.", "health-warn"];
+    }
+    return [`${safe}; all pauses between runs were shorter (the longest: ${fmtSeconds(pause.seconds)}, ` +
+      `${span(pause.after, pause.before)}): no play was lost to a late run.`, "health-ok"];
+  }
+
+  function syncHealth() {
+    const { runs, busiest } = data.health;
+    const { el, body } = panel("Sync health", runs
+      ? `Runs of the scheduled sync the tap recorded (sync_runs), times in ${data.timezone}. Spotify keeps only your last 50 plays: ` +
+        "runs further apart than your busiest 50 plays lasted can lose plays."
+      : null);
+    el.id = "sync-health";
+    if (!runs) {
+      body.append(h("p", { class: "health-none", text: "No run of the sync is recorded in this database: tap-spotify-recent " +
+        "records each run in sync_runs when that stream is selected." +
+        (busiest ? ` Your busiest 50 plays lasted ${fmtSeconds(busiest.seconds)}: runs further apart can lose plays.` : "") }));
+      return el;
+    }
+    const stat = (value, label, hint, cls) => h("div", { class: "health-stat" + (cls ? " " + cls : "") },
+      h("div", { class: "value", text: value }), h("div", { class: "label", text: label }),
+      hint ? h("div", { class: "hint" }, ...[].concat(hint)) : null);
+    const open = data.gaps.filter(isOpen).length, covered = data.gaps.length - open;
+    const gapsHint = data.gaps.length
+      ? [`${count.format(covered)} covered by your export, ${count.format(open)} not · `, h("a", { href: "#listening-gaps", text: "see Listening gaps" })]
+      : runs.gaps ? "none listed in this report's period" : "no run missed plays";
+    const [tokenValue, tokenLabel, tokenHint, tokenClass] = tokenCard(runs);
+    const [verdict, verdictClass] = healthVerdict(runs, busiest);
+    body.append(
+      h("div", { class: "health-stats" },
+        stat(runs.last_successful_run || "–", "last successful run", runs.last_run_found_gap ? "it found a gap" : "it found no gap",
+          runs.last_run_found_gap ? "warn" : ""),
+        stat(count.format(runs.count), runs.count === 1 ? "run recorded" : "runs recorded", `${decimal.format(runs.runs_per_day)} a day since ${runs.first_run}`),
+        stat(runs.longest_pause ? fmtSeconds(runs.longest_pause.seconds) : "–", "longest pause between runs",
+          runs.longest_pause ? span(runs.longest_pause.after, runs.longest_pause.before) : "a single run so far"),
+        stat(busiest ? fmtSeconds(busiest.seconds) : "–", "longest safe interval", busiest ? "your busiest 50 plays" : "fewer than 50 plays"),
+        stat(count.format(runs.gaps), runs.gaps === 1 ? "run found a gap" : "runs found a gap", gapsHint, runs.gaps ? "warn" : ""),
+        stat(tokenValue, tokenLabel, tokenHint, tokenClass)),
+      h("p", { class: "health-verdict " + verdictClass, text: verdict }));
+    const chart = h("div", { class: "health-chart" });
+    body.append(h("h3", { text: `Runs per day, last ${runs.per_day.length} days` }), chart);
+    pending.push([chart, () => {
+      const bars = runs.per_day.map(([day, n, gaps]) => ({ value: n,
+        title: `${day}: ${plural(n, "run")}` + (gaps ? `, ${gaps} found a gap` : "") }));
+      const bands = runs.per_day.map(([day, , gaps], i) => (gaps ? [i, i, `${day}: a run found a gap`] : null)).filter(Boolean);
+      const width = widthOf(chart);
+      chart.append(barChart(width, bars, timeTicks(dayNumber(runs.per_day[0][0]), bars.length, 1, width), "runs", bands, true));
+    }]);
+    return el;
+  }
+
   function footer() {
     return h("footer", {},
       h("p", { text: (fromExport()
@@ -516,6 +595,7 @@
     guarded("When you listen", heatmap),
     h("div", { class: "row2" }, guarded("Streaks", streaks), guarded("New artists per month", newArtists)),
     guarded("Listening gaps", gaps),
+    guarded("Sync health", syncHealth),
     guarded("About these figures", footer));
   for (const [panelBody, draw] of pending) {
     try {
