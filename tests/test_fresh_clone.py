@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from target_turso.connection import connect
+from libsql_access.connection import connect
 from testkit.meltano import ROOT, own_setting
 
 from .test_pipeline import stored

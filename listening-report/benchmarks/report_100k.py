@@ -30,11 +30,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from libsql_access.connection import connect
 from listening_report import html
 from listening_report.layout import PLAYS_COLUMNS, read_sources
 from listening_report.refresh import Refresh
 from listening_report.views import VIEW_NAMES, Views
-from target_turso.connection import connect
 from testkit.spotify.catalogue import format_played_at
 from testkit.spotify.export import export_entries, write_extended_history
 from testkit.spotify.listening import history

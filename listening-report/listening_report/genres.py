@@ -23,9 +23,14 @@ import contextlib
 import typing as t
 from dataclasses import dataclass
 
-from listening_report.layout import LayoutError, quote_identifier, table_columns
+from libsql_access.schema import quote_identifier, table_columns
+
+from listening_report.layout import LayoutError
 from listening_report.merge import normalized_name
 from listening_report.views import _totals
+
+if t.TYPE_CHECKING:
+    from libsql_access.dbapi import Connection
 
 ARTIST_GENRES = "artist_genres"
 """The tap's table: one row per artist looked up, its genres a JSON array."""
@@ -124,7 +129,7 @@ class GenreViews:
         }
         return [(names[view], BODIES[view].format(**names)) for view in GENRE_VIEW_NAMES]
 
-    def create(self, connection: t.Any) -> list[str]:
+    def create(self, connection: Connection) -> list[str]:
         """Replace the genre views in the database, all at once; return their names.
 
         The report's views must exist (``listening-report`` creates them).

@@ -17,17 +17,18 @@ import typing as t
 from dataclasses import dataclass
 from datetime import date
 
+from libsql_access.schema import quote_identifier
+
 from listening_report.layout import (
     Table,
     normalized_instant,
-    quote_identifier,
     read_table,
 )
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from libsql_experimental import Connection
+    from libsql_access.dbapi import Connection
 
 SYNC_RUNS = "sync_runs"
 WINDOW_PLAYS = 50

@@ -38,6 +38,9 @@ from listening_report.views import (
     weekday_sql,
 )
 
+if t.TYPE_CHECKING:
+    from libsql_access.dbapi import Connection
+
 TOPS: dict[str, tuple[str, str, str]] = {
     # list: (view, label column, key column)
     "tracks": ("top_tracks", "track_name", "track_uri"),
@@ -59,7 +62,9 @@ STREAKS_LISTED = 5
 LOCAL_MINUTE = "%Y-%m-%d %H:%M"
 
 
-def _rows(connection: t.Any, sql: str, params: tuple[t.Any, ...] = ()) -> list[dict[str, t.Any]]:
+def _rows(
+    connection: Connection, sql: str, params: tuple[t.Any, ...] = ()
+) -> list[dict[str, t.Any]]:
     cursor = connection.execute(sql, params)
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -269,7 +274,7 @@ class ReportQueries:
 
     def __init__(
         self,
-        connection: t.Any,
+        connection: Connection,
         views: Views,
         period: Period,
         *,
@@ -432,7 +437,7 @@ def listening_gaps(
 
 
 def build_report(
-    connection: t.Any,
+    connection: Connection,
     views: Views,
     period: Period,
     top_n: int,

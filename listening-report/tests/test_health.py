@@ -10,6 +10,7 @@ import json
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from libsql_access.connection import connect
 from listening_report.health import (
     DayOfRuns,
     LatestRun,
@@ -22,7 +23,6 @@ from listening_report.health import (
 )
 from tap_spotify_recent.schemas import PLAY_HISTORY, streaming_history_schema
 from tap_spotify_recent.sync_runs import SYNC_RUN
-from target_turso.connection import connect
 
 from .reportkit import Database, load_singer
 
