@@ -1,4 +1,4 @@
-"""Open a libSQL connection from the `database_url` and `auth_token` settings, and tell errors apart.
+"""Open a libSQL connection from the `database_url` and `auth_token` settings; sort its errors.
 
 Errors name the setting to fix and never the token. `is_transient`, `is_auth_error` and
 `is_sqld_statement_error` sort the libsql client's errors (all `ValueError`, told apart by

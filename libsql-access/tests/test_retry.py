@@ -15,6 +15,18 @@ class Pauses(list):
         self.append(seconds)
 
 
+class Opener(list):
+    """Opens a new connection to `url` on each call, and keeps them."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+
+    def __call__(self):
+        self.append(connect(self.url))
+        return self[-1]
+
+
 def test_transient_errors_are_tried_again_after_a_pause_that_doubles_then_raised():
     pauses = Pauses()
     policy = RetryPolicy(attempts=5, first_delay_s=0.25, sleep=pauses)
@@ -73,18 +85,14 @@ def test_an_error_no_new_try_cures_is_raised_at_once(tmp_path):
         tries.append(1)
         db.execute("INSERT INTO t VALUES (1)")
 
-    with pytest.raises(ValueError, match="UNIQUE constraint failed: t.id"):
+    with pytest.raises(ValueError, match=r"UNIQUE constraint failed: t\.id"):
         RetryPolicy(statement_errors=True, sleep=Pauses()).run(insert_again)
 
     assert len(tries) == 1
 
 
 def test_sqld_statement_errors_are_tried_again_at_once_each_on_a_new_connection(sqld):
-    opened = []
-
-    def open_connection():
-        opened.append(connect(sqld.url))
-        return opened[-1]
+    opened = Opener(sqld.url)
 
     def read_once_the_table_exists(db):
         if len(opened) == 3:
@@ -93,7 +101,7 @@ def test_sqld_statement_errors_are_tried_again_at_once_each_on_a_new_connection(
 
     pauses = Pauses()
     policy = RetryPolicy(transient=False, statement_errors=True, sleep=pauses)
-    rows = policy.run_connected(open_connection, read_once_the_table_exists)
+    rows = policy.run_connected(opened, read_once_the_table_exists)
 
     assert rows == [(0,)]
     assert len(opened) == 3
@@ -101,30 +109,22 @@ def test_sqld_statement_errors_are_tried_again_at_once_each_on_a_new_connection(
 
 
 def test_a_real_sql_error_fails_each_try_and_the_last_one_is_raised(sqld):
-    opened = []
-
-    def open_connection():
-        opened.append(connect(sqld.url))
-        return opened[-1]
+    opened = Opener(sqld.url)
 
     with pytest.raises(ValueError, match="no such table: never_created"):
         SQLD_STATEMENT_ERRORS.run_connected(
-            open_connection, lambda db: db.execute("SELECT * FROM never_created").fetchall()
+            opened, lambda db: db.execute("SELECT * FROM never_created").fetchall()
         )
 
     assert len(opened) == SQLD_STATEMENT_ERRORS.attempts == 4
 
 
 def test_statement_errors_are_not_retried_unless_the_policy_says_so(sqld):
-    opened = []
-
-    def open_connection():
-        opened.append(connect(sqld.url))
-        return opened[-1]
+    opened = Opener(sqld.url)
 
     with pytest.raises(ValueError, match="no such table: never_created"):
         RetryPolicy(sleep=Pauses()).run_connected(
-            open_connection, lambda db: db.execute("SELECT * FROM never_created").fetchall()
+            opened, lambda db: db.execute("SELECT * FROM never_created").fetchall()
         )
 
     assert len(opened) == 1
