@@ -18,7 +18,7 @@ DEMO_ARGS ?=
 # does nothing, and `make sync`, `make report`, `make demo` start at once, offline.
 SETUP_DONE := .meltano/.setup-done
 SETUP_INPUTS := Makefile meltano.yml $(wildcard */pyproject.toml) $(shell find \
-  tap-spotify-recent/tap_spotify_recent target-turso/target_turso \
+  libsql-access/libsql_access tap-spotify-recent/tap_spotify_recent target-turso/target_turso \
   listening-report/listening_report testkit/testkit -type f -not -path "*/__pycache__/*")
 
 .PHONY: setup sync test demo report auth settings-tables
@@ -29,12 +29,13 @@ $(VENV)/pyvenv.cfg:
 	$(PYTHON) -m venv $(VENV)
 
 # Meltano with, in its own environment, target-turso's state backend (the extra brings
-# Meltano itself), listening-report (its `sync-alerts` runs beside each sync) and the test
-# kit (`make demo` runs its contract server); then the plugins, each in its own virtualenv.
+# Meltano itself; libsql-access, which both target and report use, comes from its folder),
+# listening-report (its `sync-alerts` runs beside each sync) and the test kit (`make demo`
+# runs its contract server); then the plugins, each in its own virtualenv.
 $(SETUP_DONE): $(VENV)/pyvenv.cfg $(SETUP_INPUTS)
 	$(VENV)/bin/python -m pip install -q --upgrade pip uv
 	$(VENV)/bin/uv pip install -q --python $(VENV)/bin/python \
-	  -e "./target-turso[state-backend]" -e ./listening-report -e ./testkit
+	  -e ./libsql-access -e "./target-turso[state-backend]" -e ./listening-report -e ./testkit
 	$(MELTANO) install
 	touch $@
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from target_turso.connection import connect
+from libsql_access.connection import connect
 from testkit.spotify import SpotifyServer
 
 EXPORT = Path(__file__).resolve().parents[1] / "tap-spotify-recent/tests/data_files/exports"

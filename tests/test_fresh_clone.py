@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from libsql_access.connection import connect
 from listening_report.html import read_data
-from target_turso.connection import connect
 from testkit.meltano import ROOT, own_setting
 
 from .test_pipeline import stored
@@ -144,17 +144,18 @@ def test_make_sync_runs_the_main_job_into_turso_db(clone, spotify_server):
 
 QUICK_TEST_FILE = {
     "testkit": "test_spotify_data.py",
+    "libsql-access": "test_connection.py",
     "tap-spotify-recent": "test_secrets.py",
-    "target-turso": "test_connection.py",
+    "target-turso": "test_doubles.py",
     "listening-report": "test_period.py",
 }
 
 
-def readme_install(package: str, checkout: Path) -> list[str]:
-    """The arguments of the `pip install` line in the package README's Development section."""
+def readme_install(package: str, checkout: Path, section: str = "Development") -> list[str]:
+    """The arguments of the first `pip install` line in a section of the package's README."""
     readme = (checkout / package / "README.md").read_text()
-    development = readme.split("\n## Development\n", 1)[1]
-    line = next(line for line in development.splitlines() if line.startswith("pip install "))
+    text = readme.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    line = next(line for line in text.splitlines() if line.startswith("pip install "))
     return shlex.split(line)[2:]
 
 
@@ -179,3 +180,38 @@ def test_a_package_tests_from_its_folder_as_its_readme_says(clone, package, tmp_
     assert tests.returncode == 0, output(tests)
     assert f"rootdir: {clone / package}" in tests.stdout, tests.stdout
     assert "configfile: pyproject.toml" in tests.stdout, tests.stdout
+
+
+def test_listening_report_installs_as_its_readme_says_without_the_target_or_singer_sdk(
+    clone, tmp_path
+):
+    venv = tmp_path / "venv"
+    env = user_env(UV_COMPILE_BYTECODE="0")
+    uv, python = str(BIN / "uv"), str(venv / "bin" / "python")
+    install = readme_install("listening-report", clone, section="Run it")
+    for step in (
+        [uv, "venv", "-q", "--python", "python3", str(venv)],
+        [uv, "pip", "install", "-q", "--python", python, *install],
+    ):
+        done = run(step, cwd=clone, env=env)
+        assert done.returncode == 0, output(done)
+
+    singer_sdk = run([python, "-c", "import singer_sdk"], cwd=clone, env=env)
+    others = run(
+        [
+            python,
+            "-c",
+            "import importlib.util as u; "
+            "print([m for m in ('target_turso', 'msgspec') if u.find_spec(m)])",
+        ],
+        cwd=clone,
+        env=env,
+    )
+    usage = run([str(venv / "bin" / "listening-report"), "--help"], cwd=clone, env=env)
+
+    assert install == ["./libsql-access", "./listening-report"]
+    assert singer_sdk.returncode == 1, output(singer_sdk)
+    assert "ModuleNotFoundError: No module named 'singer_sdk'" in singer_sdk.stderr
+    assert others.stdout == "[]\n", output(others)
+    assert usage.returncode == 0, output(usage)
+    assert usage.stdout.startswith("Usage: listening-report [OPTIONS] [COMMAND] [ARGS]...")

@@ -14,7 +14,8 @@ import sys
 import textwrap
 import time
 
-from target_turso.connection import connect
+from libsql_access.connection import connect
+from libsql_access.retry import SQLD_STATEMENT_ERRORS
 from target_turso.datetimes import canonical_date_time
 from testkit.meltano import install_project
 from testkit.spotify import SpotifyServer
@@ -43,11 +44,11 @@ def turso_env(server, token: str | None = None) -> dict[str, str]:
 def query(
     database_url: str, sql: str, token: str | None = None, parameters: tuple = ()
 ) -> list[tuple]:
-    connection = connect(database_url, token)
-    try:
-        return connection.execute(sql, parameters).fetchall()
-    finally:
-        connection.close()
+    """Rows of one statement, on a new connection; sqld's spurious errors are tried again."""
+    return SQLD_STATEMENT_ERRORS.run_connected(
+        lambda: connect(database_url, token),
+        lambda connection: connection.execute(sql, parameters).fetchall(),
+    )
 
 
 def stored_plays(database_url: str, token: str | None = None) -> list[str]:

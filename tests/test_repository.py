@@ -63,6 +63,7 @@ def test_the_license_is_the_apache_2_0_text_every_package_declares():
     assert "END OF TERMS AND CONDITIONS" in text
     assert len(text.splitlines()) == 202  # the full text, with its appendix
     assert declared == {
+        "libsql-access": "Apache-2.0",
         "listening-report": "Apache-2.0",
         "tap-spotify-recent": "Apache-2.0",
         "target-turso": "Apache-2.0",

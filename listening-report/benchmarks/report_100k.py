@@ -31,13 +31,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from libsql_access.connection import connect
 from listening_report import html
 from listening_report.health import read_health
 from listening_report.layout import PLAYS_COLUMNS, read_sources
 from listening_report.refresh import Refresh
 from listening_report.views import VIEW_NAMES, Views
 from tap_spotify_recent.sync_runs import SYNC_RUN
-from target_turso.connection import connect
 from testkit.spotify.catalogue import format_played_at
 from testkit.spotify.export import export_entries, write_extended_history
 from testkit.spotify.listening import history
@@ -534,6 +534,7 @@ def merged_cells(f: dict) -> dict[str, str]:
         "HTML file with genres": f"{f['genre page'] / 1024:.0f} KiB",
         "`SELECT * FROM top_genres LIMIT 10` (the view: play_genres over every credit)": (
             f"{f['top_genres view']:.2f} s"
+        ),
         f"report with {f['runs']:,} runs in sync_runs (Sync health section)": (
             f"{f['report with runs']:.2f} s{_rows(f['report with runs rows'])}"
         ),

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from listening_report.genres import artist_set_sql
 from listening_report import busiest
+from listening_report.genres import artist_set_sql
 from listening_report.views import ARTIST_KEY, floor_div_sql, names_sql, weekday_sql
 
 

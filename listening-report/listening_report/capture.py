@@ -18,15 +18,19 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
+from libsql_access.schema import quote_identifier
+
 from listening_report.layout import (
     EXPORT_KEY,
     EXPORT_PATHS,
     LIVE_KEY,
     LIVE_PATHS,
     Table,
-    quote_identifier,
 )
 from listening_report.tables import TableNames
+
+if t.TYPE_CHECKING:
+    from libsql_access.dbapi import Connection
 
 EVENTS = ("insert", "update", "delete")
 LIVE, EXPORT = "live", "export"
@@ -63,7 +67,7 @@ def trigger_name(names: TableNames, source: str, event: str) -> str:
     return f"{names.prefix}report_capture_{source}_{event}"
 
 
-def missing(connection: t.Any, names: TableNames, captured: list[Captured]) -> bool:
+def missing(connection: Connection, names: TableNames, captured: list[Captured]) -> bool:
     """Tell whether any table of plays lacks one of its triggers."""
     wanted = {
         (trigger_name(names, c.source, event), c.table.name) for c in captured for event in EVENTS

@@ -8,23 +8,23 @@ listening-report`, `meltano run ... listening-report:refresh`).
 
 from __future__ import annotations
 
-import time
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
-from target_turso.connection import (
+from libsql_access.connection import (
     DEFAULT_DATABASE_URL,
     DatabaseConnectionError,
     connect,
     describe_error,
     is_remote,
-    is_transient,
+    is_sqld_statement_error,
     local_path,
     redact_url,
 )
+from libsql_access.retry import RetryPolicy
 
 from listening_report import health, html
 from listening_report.genres import GenreViews
@@ -35,6 +35,9 @@ from listening_report.report import ReportQueries, StoredTimes, build_report
 from listening_report.views import Views
 from listening_report.year import year_pages
 from listening_report.year_page import YearPage, year_file, year_links
+
+if t.TYPE_CHECKING:
+    from libsql_access.dbapi import Connection
 
 ENV_PREFIX = "LISTENING_REPORT_"
 T = t.TypeVar("T")
@@ -93,7 +96,7 @@ def _period(timezone: str, since: str | None, until: str | None) -> Period:
     return period
 
 
-def _open(database_url: str | None, auth_token: str | None) -> t.Any:
+def _open(database_url: str | None, auth_token: str | None) -> Connection:
     """Connect, refusing to create an empty file where the target's database should be."""
     url = database_url or DEFAULT_DATABASE_URL
     if not is_remote(url) and not local_path(url).is_file():
@@ -108,19 +111,9 @@ def _open(database_url: str | None, auth_token: str | None) -> t.Any:
         raise click.ClickException(str(error)) from None
 
 
-READ_TRIES = 4
-FIRST_RETRY_DELAY_S = 0.5
-
-
-def _sqld_statement_error(url: str, error: ValueError) -> bool:
-    """Whether a remote server failed a statement (not the connection, not a bad token).
-
-    sqld 0.24 intermittently fails the report's large read-only statement with bogus
-    errors ("expected 0 columns for '' but got 10"), more often on a connection that ran
-    other statements first; the same statement on a new connection succeeds. A real SQL
-    error fails every try and is reported.
-    """
-    return is_remote(url) and "stream error" in str(error)
+RETRY = RetryPolicy(attempts=4, first_delay_s=0.5, statement_errors=True)
+"""Each run of a command, on a new connection: after sqld 0.24's spurious failure of the
+report's large statement, and after a pause while a sync holds the write lock."""
 
 
 DATABASE_SETTINGS = (
@@ -330,41 +323,28 @@ class Settings:
         """The database's URL, the default file when unset."""
         return self.database_url or DEFAULT_DATABASE_URL
 
-    def run(self, work: t.Callable[[t.Any], T]) -> T:
+    def run(self, work: t.Callable[[Connection], T]) -> T:
         """Run `work` on a connection; errors become one line naming the setting to fix.
 
         `work` runs again on a new connection when sqld 0.24 fails a large statement with
-        a bogus error (see `_sqld_statement_error`), and after a pause when another writer
+        a spurious error (`is_sqld_statement_error`), and after a pause when another writer
         holds the database (a sync writing: the refresh's write transaction waits for it).
         """
-        delay = FIRST_RETRY_DELAY_S
-        for attempt in range(1, READ_TRIES + 1):
-            connection = _open(self.database_url, self.auth_token)
-            try:
-                return work(connection)
-            except LayoutError as error:
-                raise click.ClickException(str(error)) from None
-            except ValueError as error:
-                busy = is_transient(error)
-                if attempt == READ_TRIES or not (busy or _sqld_statement_error(self.url, error)):
-                    raise click.ClickException(
-                        describe_error(error, self.url, self.auth_token)
-                    ) from None
-                if busy:
-                    time.sleep(delay)
-                    delay *= 2
-            finally:
-                connection.close()
-        raise AssertionError  # unreachable: the loop returns or raises
+        try:
+            return RETRY.run_connected(lambda: _open(self.database_url, self.auth_token), work)
+        except LayoutError as error:
+            raise click.ClickException(str(error)) from None
+        except ValueError as error:
+            raise click.ClickException(describe_error(error, self.url, self.auth_token)) from None
 
 
-def _refresh(settings: Settings, connection: t.Any, refresh: Refresh) -> Outcome:
+def _refresh(settings: Settings, connection: Connection, refresh: Refresh) -> Outcome:
     """Refresh the report's tables, say what was done; a refused write names the setting."""
     try:
         outcome = refresh.run(connection)
         genre_views = GenreViews(settings.table_prefix).ensure(connection)
     except ValueError as error:
-        if _sqld_statement_error(settings.url, error):
+        if is_sqld_statement_error(error):
             raise
         msg = (
             "Could not create the views and their tables: "
@@ -406,7 +386,7 @@ class Prepared:
     """The time zone's offsets over the plays, and whether impossible times are stored."""
 
 
-def _prepare(settings: Settings, connection: t.Any, period: Period, write: bool) -> Prepared:
+def _prepare(settings: Settings, connection: Connection, period: Period, write: bool) -> Prepared:
     """Refresh (when allowed), find whether the tables are current and the time zone's offsets."""
     refresh = Refresh(read_sources(connection, settings.table_prefix), settings.table_prefix)
     if write:

@@ -23,9 +23,14 @@ import contextlib
 import typing as t
 from dataclasses import dataclass
 
-from listening_report.layout import LayoutError, quote_identifier, table_columns
+from libsql_access.schema import quote_identifier, table_columns
+
+from listening_report.layout import LayoutError
 from listening_report.merge import normalized_name
 from listening_report.views import ARTIST_KEY, _totals
+
+if t.TYPE_CHECKING:
+    from libsql_access.dbapi import Connection
 
 ARTIST_GENRES = "artist_genres"
 """The tap's table: one row per artist looked up, its genres a JSON array."""
@@ -143,7 +148,7 @@ class GenreViews:
         }
         return [(names[view], BODIES[view].format(**names)) for view in GENRE_VIEW_NAMES]
 
-    def ensure(self, connection: t.Any) -> list[str]:
+    def ensure(self, connection: Connection) -> list[str]:
         """Create the genre views when the genre table exists and they are missing or differ.
 
         Returns the names of the views created: none without the table (genres are off) or
@@ -164,7 +169,7 @@ class GenreViews:
             return []
         return self.create(connection)
 
-    def create(self, connection: t.Any) -> list[str]:
+    def create(self, connection: Connection) -> list[str]:
         """Replace the genre views in the database, all at once; return their names.
 
         The report's views must exist (``listening-report`` creates them).

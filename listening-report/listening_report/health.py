@@ -18,12 +18,13 @@ import typing as t
 from dataclasses import dataclass
 from datetime import date
 
+from libsql_access.schema import quote_identifier
+
 from listening_report import busiest
 from listening_report.layout import (
     LayoutError,
     Table,
     normalized_instant,
-    quote_identifier,
     read_sources,
     read_table,
 )
@@ -32,7 +33,7 @@ from listening_report.tables import TableNames
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from libsql_experimental import Connection
+    from libsql_access.dbapi import Connection
 
 SYNC_RUNS = "sync_runs"
 BUSIEST_TABLE = "report_busiest_spans"

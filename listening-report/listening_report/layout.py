@@ -13,7 +13,12 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
+from libsql_access.schema import quote_identifier, table_columns
+
 from listening_report.merge import MIN_MS_PLAYED, TOLERANCE_S, merged_select, normalized_name
+
+if t.TYPE_CHECKING:
+    from libsql_access.dbapi import Connection
 
 FLATTEN_SEPARATOR = "__"
 
@@ -50,17 +55,6 @@ MAX_MS_PLAYED = 24 * 3_600_000
 
 class LayoutError(Exception):
     """A table is missing or lacks the columns the report needs."""
-
-
-def quote_identifier(name: str) -> str:
-    """Quote an SQL identifier (table, view or column name)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def table_columns(connection: t.Any, table: str) -> frozenset[str]:
-    """Return the column names of `table`; empty when there is no such table."""
-    rows = connection.execute("SELECT name FROM pragma_table_info(?)", (table,)).fetchall()
-    return frozenset(row[0] for row in rows)
 
 
 def possible_instant(instant: str) -> str:
@@ -117,9 +111,9 @@ class Table:
         return None
 
 
-def read_table(connection: t.Any, name: str) -> Table | None:
+def read_table(connection: Connection, name: str) -> Table | None:
     """Return the table `name`, or None when the database has no such table."""
-    columns = table_columns(connection, name)
+    columns = frozenset(column.name for column in table_columns(connection, name))
     return Table(name, columns) if columns else None
 
 
@@ -341,7 +335,7 @@ class Sources:
     """The tap's listening gaps (`listening_gaps`), if any."""
 
 
-def read_sources(connection: t.Any, table_prefix: str = "") -> Sources:
+def read_sources(connection: Connection, table_prefix: str = "") -> Sources:
     """Read the tables in the database and return the SELECTs of the views' sources.
 
     The live plays (`recently_played`) and the Spotify data export (`streaming_history`,

@@ -75,6 +75,9 @@ from listening_report.tables import (
 )
 from listening_report.views import Views
 
+if t.TYPE_CHECKING:
+    from libsql_access.dbapi import Connection
+
 LIVE_TRACK_KEYS = "SELECT DISTINCT track_key AS k1 FROM {report_live} WHERE possible"
 REACH = 2
 """Buckets around a row within which its pairing decisions depend on other rows."""
@@ -585,7 +588,7 @@ WHERE last IS NOT NULL""",
 
     # -- running -----------------------------------------------------------------------
 
-    def pending(self, connection: t.Any) -> int | None:
+    def pending(self, connection: Connection) -> int | None:
         """Return how many changes wait (0: the tables are current); None: a rebuild is due.
 
         Reads only: a report with a read-only token uses the tables when this is 0.
@@ -604,7 +607,7 @@ WHERE last IS NOT NULL""",
             return None
         return self._changes(connection, readmitted=True)
 
-    def run(self, connection: t.Any, *, batch: bool = True) -> Outcome:
+    def run(self, connection: Connection, *, batch: bool = True) -> Outcome:
         """Bring the report's tables up to date, in one write transaction.
 
         `batch`: send the statements of an incremental refresh as one script (one round
@@ -646,14 +649,14 @@ WHERE last IS NOT NULL""",
             seconds=time.perf_counter() - start,
         )
 
-    def _changes(self, connection: t.Any, *, readmitted: bool = False) -> int:
+    def _changes(self, connection: Connection, *, readmitted: bool = False) -> int:
         """How many changes the log holds; `readmitted`: and rows to read again (READMITTED)."""
         sql = "SELECT count(*) FROM {report_changes}"
         if readmitted:
             sql = f"SELECT ({sql}) + (SELECT count(*) FROM (\n{READMITTED}\n))"
         return connection.execute(self.names.fill(sql)).fetchone()[0]
 
-    def _rebuild(self, connection: t.Any) -> list[str]:
+    def _rebuild(self, connection: Connection) -> list[str]:
         """Drop and fill every table of the report, create the views and the triggers."""
         self.views.check(connection)
         for statement in capture.drop_statements(self.names):

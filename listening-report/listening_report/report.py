@@ -18,10 +18,12 @@ import typing as t
 from dataclasses import dataclass
 from functools import cached_property
 
+from libsql_access.schema import quote_identifier
+
 from listening_report import genres
 from listening_report.aggregates import WEEK_START
 from listening_report.health import Span, read_health, runs_since
-from listening_report.layout import EARLIEST_PLAY, FUTURE_DAYS, GAP_COLUMNS, quote_identifier
+from listening_report.layout import EARLIEST_PLAY, FUTURE_DAYS, GAP_COLUMNS
 from listening_report.period import (
     Period,
     aligned,
@@ -39,6 +41,9 @@ from listening_report.views import (
     streaks_sql,
     weekday_sql,
 )
+
+if t.TYPE_CHECKING:
+    from libsql_access.dbapi import Connection
 
 TOPS: dict[str, tuple[str, str, str]] = {
     # list: (view, label column, key column)
@@ -63,7 +68,9 @@ HEALTH_DAYS = 30
 LOCAL_MINUTE = "%Y-%m-%d %H:%M"
 
 
-def _rows(connection: t.Any, sql: str, params: tuple[t.Any, ...] = ()) -> list[dict[str, t.Any]]:
+def _rows(
+    connection: Connection, sql: str, params: tuple[t.Any, ...] = ()
+) -> list[dict[str, t.Any]]:
     cursor = connection.execute(sql, params)
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -275,7 +282,7 @@ class ReportQueries:
 
     def __init__(
         self,
-        connection: t.Any,
+        connection: Connection,
         views: Views,
         period: Period,
         *,
@@ -553,7 +560,7 @@ def sync_health(queries: ReportQueries) -> dict[str, t.Any]:
 
 
 def build_report(
-    connection: t.Any,
+    connection: Connection,
     views: Views,
     period: Period,
     top_n: int,

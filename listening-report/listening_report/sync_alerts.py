@@ -92,7 +92,7 @@ def _github(env: Mapping[str, str]) -> GitHubAPI | None:
 
 def _latest_run(env: Mapping[str, str]) -> tuple[LatestRun | None, str | None]:
     """The newest run, or the reason the database could not be read (without its URL)."""
-    from target_turso.connection import (
+    from libsql_access.connection import (
         DatabaseConnectionError,
         connect,
         describe_error,
@@ -158,7 +158,7 @@ def check(env: Mapping[str, str], *, now: datetime, apply: bool, github_output: 
 
 def health(env: Mapping[str, str], *, views: bool) -> int:
     """Create the health views (unless not wanted) and print the figures."""
-    from target_turso.connection import DatabaseConnectionError, connect
+    from libsql_access.connection import DatabaseConnectionError, connect
 
     from listening_report.health import create_views, read_health
 

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from listening_report.layout import PLAYS_COLUMNS, quote_identifier
+from libsql_access.schema import quote_identifier
+
+from listening_report.layout import PLAYS_COLUMNS
 
 REPORT = "report_"
 

@@ -14,15 +14,19 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
+from libsql_access.schema import quote_identifier
+
 from listening_report import busiest
 from listening_report.layout import (
     PLAYS_COLUMNS,
     LayoutError,
     Sources,
     listening_gaps_select,
-    quote_identifier,
 )
 from listening_report.tables import TableNames
+
+if t.TYPE_CHECKING:
+    from libsql_access.dbapi import Connection
 
 
 def names_sql(json_array: str) -> str:
@@ -436,7 +440,7 @@ class Views:
         """The SELECT of the export's spans from the report's table."""
         return f"SELECT first, last FROM {TableNames(self.prefix).name('report_export_spans')}"
 
-    def check(self, connection: t.Any) -> None:
+    def check(self, connection: Connection) -> None:
         """Make sure the views can be created.
 
         Raises:
@@ -455,7 +459,7 @@ class Views:
             )
             raise LayoutError(msg)
 
-    def create(self, connection: t.Any) -> list[str]:
+    def create(self, connection: Connection) -> list[str]:
         """Replace the views in the database (in the caller's transaction); return their names.
 
         Raises:

@@ -13,8 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from listening_report.cli import READ_TRIES, _sqld_statement_error
+from libsql_access.connection import connect
+from libsql_access.retry import SQLD_STATEMENT_ERRORS
 from listening_report.html import read_data
+
+if t.TYPE_CHECKING:
+    from libsql_access.dbapi import Connection
 
 DATA_FILES = Path(__file__).parent / "data_files"
 T = t.TypeVar("T")
@@ -49,32 +53,21 @@ class Database:
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         """Run one statement on a new connection (see `run`)."""
 
-        def execute(connection) -> list[tuple]:
+        def execute(connection: Connection) -> list[tuple]:
             rows = connection.execute(sql, params).fetchall() or []  # None after DDL
             connection.commit()
             return [tuple(row) for row in rows]
 
         return self.run(execute)
 
-    def run(self, work: t.Callable[[t.Any], T]) -> T:
+    def run(self, work: t.Callable[[Connection], T]) -> T:
         """Run `work` on a new connection, closed after.
 
-        sqld 0.24 intermittently fails statements over the merged views with bogus
-        errors (SQLITE_INTERRUPT, "expected 0 columns"), which a new connection cures,
-        as the CLI's reads do (`cli._sqld_statement_error`); a real error fails each try.
+        sqld 0.24 intermittently fails statements over the merged views with spurious
+        errors (SQLITE_INTERRUPT, "expected 0 columns"), which a new connection cures, as
+        the CLI's reads do; a real error fails each try (`SQLD_STATEMENT_ERRORS`).
         """
-        from target_turso.connection import connect
-
-        for attempt in range(1, READ_TRIES + 1):
-            connection = connect(self.url, self.token)
-            try:
-                return work(connection)
-            except ValueError as error:
-                if attempt == READ_TRIES or not _sqld_statement_error(self.url, error):
-                    raise
-            finally:
-                connection.close()
-        raise AssertionError  # unreachable: the loop returns or raises
+        return SQLD_STATEMENT_ERRORS.run_connected(lambda: connect(self.url, self.token), work)
 
 
 def _target_config(database: Database, tmp_path: Path, settings: dict[str, object]) -> Path:

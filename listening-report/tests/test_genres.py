@@ -21,10 +21,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from libsql_access.connection import connect
 from listening_report.genres import GENRE_VIEW_NAMES, GenreViews
 from listening_report.layout import LayoutError, read_sources
 from listening_report.refresh import Refresh
-from target_turso.connection import connect
 
 from .reportkit import DATA_FILES, Database, load_singer
 

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from libsql_access.connection import connect
 from listening_report.health import (
     DayOfRuns,
     LatestRun,
@@ -27,7 +28,6 @@ from listening_report.report import build_report
 from listening_report.views import Views
 from tap_spotify_recent.schemas import PLAY_HISTORY, streaming_history_schema
 from tap_spotify_recent.sync_runs import SYNC_RUN
-from target_turso.connection import connect
 
 from .reportkit import Database, load_singer
 

@@ -1,9 +1,9 @@
-"""SQL for the target: identifiers, table DDL and evolution, upserts, and transactions.
+"""SQL for the target: table DDL and evolution, upserts, and transactions.
 
-Every identifier is quoted with `quote()`; every value is a bound parameter.
+Every identifier is quoted with `quote_identifier()`; every value is a bound parameter.
 Each unit of work runs in one transaction that is retried, from a fresh
 connection, when the failure is transient (server restarted, connection reset,
-5xx, expired Hrana stream).
+5xx, expired Hrana stream): `libsql_access.retry`.
 """
 
 from __future__ import annotations
@@ -11,29 +11,25 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
-import time
 import typing as t
 from dataclasses import dataclass, field
 
-from target_turso import connection as conn_mod
+from libsql_access import connection as conn_mod
+from libsql_access.retry import RetryPolicy
+from libsql_access.schema import quote_identifier, table_columns
+
 from target_turso.sqltypes import UNTYPED, affinity
 
 if t.TYPE_CHECKING:
     import logging
+
+    from libsql_access.dbapi import Connection, Cursor, Parameters
 
 T = t.TypeVar("T")
 
 
 class DatabaseWriteError(Exception):
     """A unit of work failed (after any retries) and was rolled back."""
-
-
-def quote(identifier: str) -> str:
-    """Quote an SQLite identifier (any text except NUL), doubling embedded quotes."""
-    if "\x00" in identifier:
-        msg = f"SQLite names cannot contain NUL characters: {identifier!r}"
-        raise ValueError(msg)
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 @dataclass
@@ -58,17 +54,17 @@ class TableShape:
         )
 
 
-def read_shape(db: t.Any, table: str) -> TableShape:
+def read_shape(db: Connection, table: str) -> TableShape:
     """Read a table's columns, primary key and unique indexes (empty if no table)."""
-    shape = TableShape()
-    pk: list[tuple[int, str]] = []
-    for name, declared, pk_position in db.execute(
-        "SELECT name, type, pk FROM pragma_table_info(?)", (table,)
-    ).fetchall():
-        shape.columns[name] = declared
-        if pk_position:
-            pk.append((pk_position, name))
-    shape.primary_key = [name for _, name in sorted(pk)]
+    columns = table_columns(db, table)
+    shape = TableShape(
+        columns={column.name: column.declared_type for column in columns},
+        primary_key=[
+            column.name
+            for column in sorted(columns, key=lambda column: column.primary_key)
+            if column.primary_key
+        ],
+    )
     for (index,) in db.execute(
         'SELECT name FROM pragma_index_list(?) WHERE "unique" = 1', (table,)
     ).fetchall():
@@ -78,35 +74,37 @@ def read_shape(db: t.Any, table: str) -> TableShape:
 
 
 def create_table(
-    db: t.Any, table: str, columns: dict[str, str], primary_key: t.Sequence[str]
+    db: Connection, table: str, columns: dict[str, str], primary_key: t.Sequence[str]
 ) -> None:
     """CREATE TABLE with the given columns (name -> declared type) and primary key."""
-    parts = [f"{quote(name)} {declared}".rstrip() for name, declared in columns.items()]
+    parts = [f"{quote_identifier(name)} {declared}".rstrip() for name, declared in columns.items()]
     if primary_key:
-        parts.append(f"PRIMARY KEY ({', '.join(quote(name) for name in primary_key)})")
-    db.execute(f"CREATE TABLE IF NOT EXISTS {quote(table)} ({', '.join(parts)})")
+        parts.append(f"PRIMARY KEY ({', '.join(quote_identifier(name) for name in primary_key)})")
+    db.execute(f"CREATE TABLE IF NOT EXISTS {quote_identifier(table)} ({', '.join(parts)})")
 
 
-def add_columns(db: t.Any, table: str, columns: dict[str, str]) -> None:
+def add_columns(db: Connection, table: str, columns: dict[str, str]) -> None:
     """ALTER TABLE ADD COLUMN for each new column (existing rows read NULL)."""
+    quoted = quote_identifier(table)
     for name, declared in columns.items():
-        db.execute(f"ALTER TABLE {quote(table)} ADD COLUMN {quote(name)} {declared}".rstrip())
+        db.execute(f"ALTER TABLE {quoted} ADD COLUMN {quote_identifier(name)} {declared}".rstrip())
 
 
 class RepeatedKeyError(DatabaseWriteError):
     """A merge key cannot get its UNIQUE index: rows of the table repeat key values."""
 
 
-def ensure_unique(db: t.Any, table: str, key: t.Sequence[str]) -> None:
+def ensure_unique(db: Connection, table: str, key: t.Sequence[str]) -> None:
     """Add a UNIQUE index on `key` so an existing table accepts `ON CONFLICT (key)`.
 
     Raises:
         RepeatedKeyError: rows already repeat key values (left by `append-only`).
     """
-    listed = ", ".join(quote(name) for name in key)
-    not_null = " AND ".join(f"{quote(name)} IS NOT NULL" for name in key)
+    quoted = quote_identifier(table)
+    listed = ", ".join(quote_identifier(name) for name in key)
+    not_null = " AND ".join(f"{quote_identifier(name)} IS NOT NULL" for name in key)
     (repeated,) = db.execute(
-        f"SELECT count(*) FROM (SELECT 1 FROM {quote(table)} WHERE {not_null} "
+        f"SELECT count(*) FROM (SELECT 1 FROM {quoted} WHERE {not_null} "
         f"GROUP BY {listed} HAVING count(*) > 1)"
     ).fetchone()
     if repeated:
@@ -115,18 +113,18 @@ def ensure_unique(db: t.Any, table: str, key: t.Sequence[str]) -> None:
             f"Table {table!r} holds {repeated} {values} ({', '.join(key)}) in more than one "
             "row (left by load_method `append-only`), so `upsert` cannot build the "
             "UNIQUE index it merges on. Keep one row per key, e.g. DELETE FROM "
-            f"{quote(table)} WHERE rowid NOT IN (SELECT max(rowid) FROM {quote(table)} "
+            f"{quoted} WHERE rowid NOT IN (SELECT max(rowid) FROM {quoted} "
             f"GROUP BY {listed}), or load this stream with `append-only`."
         )
         raise RepeatedKeyError(msg)
     digest = hashlib.sha256("\x00".join([table, *key]).encode()).hexdigest()[:8]
     db.execute(
-        f"CREATE UNIQUE INDEX IF NOT EXISTS {quote(f'{table}__key_{digest}')} "
-        f"ON {quote(table)} ({', '.join(quote(name) for name in key)})"
+        f"CREATE UNIQUE INDEX IF NOT EXISTS {quote_identifier(f'{table}__key_{digest}')} "
+        f"ON {quoted} ({listed})"
     )
 
 
-def widen_columns(db: t.Any, table: str, names: t.Collection[str]) -> None:
+def widen_columns(db: Connection, table: str, names: t.Collection[str]) -> None:
     """Redeclare columns without type affinity, keeping rows, key, indexes and triggers.
 
     SQLite cannot change a column's type in place; this is its documented table
@@ -147,16 +145,17 @@ def widen_columns(db: t.Any, table: str, names: t.Collection[str]) -> None:
         (table,),
     ).fetchall()
     for name, _ in views:
-        db.execute(f"DROP VIEW {quote(name)}")
+        db.execute(f"DROP VIEW {quote_identifier(name)}")
     columns = {
         name: UNTYPED if name in names else declared for name, declared in shape.columns.items()
     }
     scratch = f"{table}__widening"
     create_table(db, scratch, columns, shape.primary_key)
-    listed = ", ".join(quote(name) for name in columns)
-    db.execute(f"INSERT INTO {quote(scratch)} ({listed}) SELECT {listed} FROM {quote(table)}")
-    db.execute(f"DROP TABLE {quote(table)}")
-    db.execute(f"ALTER TABLE {quote(scratch)} RENAME TO {quote(table)}")
+    listed = ", ".join(quote_identifier(name) for name in columns)
+    quoted, quoted_scratch = quote_identifier(table), quote_identifier(scratch)
+    db.execute(f"INSERT INTO {quoted_scratch} ({listed}) SELECT {listed} FROM {quoted}")
+    db.execute(f"DROP TABLE {quoted}")
+    db.execute(f"ALTER TABLE {quoted_scratch} RENAME TO {quoted}")
     for (sql,) in dependents:
         db.execute(sql)
     for _, sql in views:
@@ -164,7 +163,7 @@ def widen_columns(db: t.Any, table: str, names: t.Collection[str]) -> None:
 
 
 def retire_older_versions(
-    db: t.Any,
+    db: Connection,
     table: str,
     version_column: str,
     version: int,
@@ -175,14 +174,15 @@ def retire_older_versions(
     `mark_deleted` is (column, timestamp): rows not yet marked get the timestamp;
     without it the rows are deleted.
     """
-    column = quote(version_column)
+    column = quote_identifier(version_column)
     older = f"({column} IS NULL OR {column} < CAST(? AS INTEGER))"
     if mark_deleted is None:
-        db.execute(f"DELETE FROM {quote(table)} WHERE {older}", (str(version),))
+        db.execute(f"DELETE FROM {quote_identifier(table)} WHERE {older}", (str(version),))
     else:
-        deleted_at, now = quote(mark_deleted[0]), mark_deleted[1]
+        deleted_at, now = quote_identifier(mark_deleted[0]), mark_deleted[1]
         db.execute(
-            f"UPDATE {quote(table)} SET {deleted_at} = ? WHERE {older} AND {deleted_at} IS NULL",
+            f"UPDATE {quote_identifier(table)} SET {deleted_at} = ? "
+            f"WHERE {older} AND {deleted_at} IS NULL",
             (now, str(version)),
         )
     return db.execute("SELECT changes()").fetchone()[0]
@@ -210,15 +210,16 @@ class InsertPlan:
             min(self.rows_per_statement, self.max_parameters // max(1, self.parameters_per_row)),
         )
         self._row_sql = f"({', '.join(self.placeholders)})"
-        self._head = (
-            f"INSERT INTO {quote(self.table)} ({', '.join(quote(c) for c in self.columns)}) VALUES "
-        )
+        listed = ", ".join(quote_identifier(c) for c in self.columns)
+        self._head = f"INSERT INTO {quote_identifier(self.table)} ({listed}) VALUES "
         self._tail = ""
         if self.conflict_key:
             updates = [c for c in self.columns if c not in self.conflict_key]
-            target = ", ".join(quote(c) for c in self.conflict_key)
+            target = ", ".join(quote_identifier(c) for c in self.conflict_key)
             if updates:
-                sets = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in updates)
+                sets = ", ".join(
+                    f"{quote_identifier(c)} = excluded.{quote_identifier(c)}" for c in updates
+                )
                 self._tail = f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
             else:
                 self._tail = f" ON CONFLICT ({target}) DO NOTHING"
@@ -240,8 +241,8 @@ class InsertPlan:
 class TursoConnector:
     """One libSQL connection for the whole run, and transactions with bounded retries."""
 
-    max_attempts = 5
-    first_retry_delay_s = 0.25
+    retry = RetryPolicy(attempts=5, first_delay_s=0.25)
+    """Transient errors: 5 tries in all, the whole transaction each time, 0.25 s doubling."""
 
     def __init__(
         self, database_url: str | None, auth_token: str | None, logger: logging.Logger
@@ -249,7 +250,7 @@ class TursoConnector:
         self.database_url = database_url or conn_mod.DEFAULT_DATABASE_URL
         self._auth_token = auth_token
         self.logger = logger
-        self._db: t.Any = None
+        self._db: Connection | None = None
         self.round_trips = 0
         """Statements sent (each is one HTTP round trip to a remote server)."""
 
@@ -263,7 +264,7 @@ class TursoConnector:
         """The database, fit for messages."""
         return conn_mod.redact_url(self.database_url)
 
-    def _connection(self) -> t.Any:
+    def _connection(self) -> Connection:
         if self._db is None:
             self._db = conn_mod.connect(self.database_url, self._auth_token)
         return self._db
@@ -287,12 +288,14 @@ class TursoConnector:
             writes=False,
         )
 
-    def execute(self, db: t.Any, sql: str, parameters: tuple = ()) -> t.Any:
+    def execute(self, db: Connection, sql: str, parameters: Parameters = ()) -> Cursor:
         """Run one statement, counting round trips."""
         self.round_trips += 1
         return db.execute(sql, parameters)
 
-    def transaction(self, work: t.Callable[[t.Any], T], what: str, *, writes: bool = True) -> T:
+    def transaction(
+        self, work: t.Callable[[Connection], T], what: str, *, writes: bool = True
+    ) -> T:
         """Run `work(db)` in one transaction; retry transient failures from scratch.
 
         A writing transaction takes the write lock up front (`BEGIN IMMEDIATE`):
@@ -304,38 +307,34 @@ class TursoConnector:
                 unreachable after retries, missing folder).
             DatabaseWriteError: the work failed; it was rolled back.
         """
-        delay = self.first_retry_delay_s
-        for attempt in range(1, self.max_attempts + 1):
+        attempts = 0
+
+        def once() -> T:
+            nonlocal attempts
+            attempts += 1
+            db = self._connection()
             try:
-                db = self._connection()
                 self.execute(db, "BEGIN IMMEDIATE" if writes else "BEGIN")
                 result = work(db)
                 db.commit()
-                self.round_trips += 1
-            except DatabaseWriteError:
+            except (DatabaseWriteError, ValueError):
                 self._rollback()
                 raise
-            except conn_mod.DatabaseConnectionError as error:
-                if not error.transient or attempt == self.max_attempts:
-                    raise
-                self._retry_later(str(error), what, attempt, delay)
-            except ValueError as error:
-                self._rollback()
-                if not conn_mod.is_transient(error) or attempt == self.max_attempts:
-                    detail = conn_mod.describe_error(error, self.database_url, self._auth_token)
-                    tries = f" after {attempt} attempts" if attempt > 1 else ""
-                    msg = f"Could not write {what}{tries}; it was rolled back. {detail}"
-                    raise DatabaseWriteError(msg) from None
-                self._retry_later(
-                    conn_mod.describe_error(error, self.database_url, self._auth_token),
-                    what,
-                    attempt,
-                    delay,
-                )
-            else:
-                return result
-            delay *= 2
-        raise AssertionError("unreachable")  # pragma: no cover
+            self.round_trips += 1
+            return result
+
+        try:
+            return self.retry.run(
+                once,
+                on_retry=lambda error, attempt, pause: self._retry_later(
+                    error, what, attempt, pause
+                ),
+            )
+        except ValueError as error:
+            detail = conn_mod.describe_error(error, self.database_url, self._auth_token)
+            tries = f" after {attempts} attempts" if attempts > 1 else ""
+            msg = f"Could not write {what}{tries}; it was rolled back. {detail}"
+            raise DatabaseWriteError(msg) from None
 
     def _rollback(self) -> None:
         if self._db is None:
@@ -345,17 +344,21 @@ class TursoConnector:
         except ValueError:
             self._drop_connection()
 
-    def _retry_later(self, detail: str, what: str, attempt: int, delay: float) -> None:
+    def _retry_later(self, error: Exception, what: str, attempt: int, delay: float) -> None:
+        detail = (
+            str(error)
+            if isinstance(error, conn_mod.DatabaseConnectionError)
+            else conn_mod.describe_error(error, self.database_url, self._auth_token)
+        )
         self.logger.warning(
             "Transient error writing %s (attempt %d of %d): %s Retrying in %.2f s.",
             what,
             attempt,
-            self.max_attempts,
+            self.retry.attempts,
             detail,
             delay,
         )
         self._drop_connection()
-        time.sleep(delay)
 
     def close(self) -> None:
         """Close the connection (a later transaction reopens it)."""

@@ -19,8 +19,13 @@ import datetime
 import typing as t
 from dataclasses import dataclass, field
 
-from target_turso.connector import InsertPlan, quote
+from libsql_access.schema import quote_identifier
+
+from target_turso.connector import InsertPlan
 from target_turso.datetimes import InvalidDateTimeError, canonical_date_time
+
+if t.TYPE_CHECKING:
+    from libsql_access.dbapi import Connection
 
 _WHOLE_SECONDS = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
 
@@ -30,7 +35,7 @@ def _canonical_sql(column: str) -> tuple[str, tuple[str, ...]]:
 
     `YYYY-MM-DDTHH:MM:SS+00:00`, or with a fraction of digits ending in 1-9.
     """
-    c = quote(column)
+    c = quote_identifier(column)
     sql = f"({c} GLOB ? OR ({c} GLOB ? AND substr({c}, 21, length({c}) - 26) NOT GLOB ?))"
     return sql, (f"{_WHOLE_SECONDS}+00:00", f"{_WHOLE_SECONDS}.*[1-9]+00:00", "*[^0-9]*")
 
@@ -52,17 +57,18 @@ MIGRATIONS = "_target_turso_migrations"
 CANONICAL_DATE_TIMES = "canonical-date-times"
 
 
-def _unchecked(db: t.Any, marks: str, table: str, columns: t.Sequence[str]) -> list[str]:
+def _unchecked(db: Connection, marks: str, table: str, columns: t.Sequence[str]) -> list[str]:
     """The columns of `table` whose stored date-times were never checked."""
     db.execute(
-        f"CREATE TABLE IF NOT EXISTS {quote(marks)} (table_name TEXT NOT NULL, "
+        f"CREATE TABLE IF NOT EXISTS {quote_identifier(marks)} (table_name TEXT NOT NULL, "
         "column_name TEXT NOT NULL, migration TEXT NOT NULL, done_at TEXT NOT NULL, "
         "PRIMARY KEY (table_name, column_name, migration))"
     )
     done = {
         row[0]
         for row in db.execute(
-            f"SELECT column_name FROM {quote(marks)} WHERE table_name = ? AND migration = ?",
+            f"SELECT column_name FROM {quote_identifier(marks)} "
+            "WHERE table_name = ? AND migration = ?",
             (table, CANONICAL_DATE_TIMES),
         ).fetchall()
     }
@@ -70,7 +76,7 @@ def _unchecked(db: t.Any, marks: str, table: str, columns: t.Sequence[str]) -> l
 
 
 def canonical_date_times(
-    db: t.Any,
+    db: Connection,
     table: str,
     columns: t.Sequence[str],
     unique_keys: t.Sequence[t.Sequence[str]],
@@ -96,8 +102,8 @@ def canonical_date_times(
     for column in columns:
         canonical, parameters = _canonical_sql(column)
         found = db.execute(
-            f"SELECT DISTINCT {quote(column)} FROM {quote(table)} "
-            f"WHERE typeof({quote(column)}) = 'text' AND NOT {canonical}",
+            f"SELECT DISTINCT {quote_identifier(column)} FROM {quote_identifier(table)} "
+            f"WHERE typeof({quote_identifier(column)}) = 'text' AND NOT {canonical}",
             parameters,
         ).fetchall()
         for (text,) in found:
@@ -109,7 +115,9 @@ def canonical_date_times(
         return result
     result.rewritten = len(pairs)
     mapping = f"{table}__date_times"
-    db.execute(f"CREATE TABLE {quote(mapping)} (old TEXT PRIMARY KEY, new TEXT NOT NULL)")
+    db.execute(
+        f"CREATE TABLE {quote_identifier(mapping)} (old TEXT PRIMARY KEY, new TEXT NOT NULL)"
+    )
     for statement, parameters in InsertPlan(mapping, ["old", "new"], ["?", "?"]).statements(
         list(pairs.items())
     ):
@@ -117,12 +125,13 @@ def canonical_date_times(
     for key in unique_keys:
         result.merged += _merge_colliding_rows(db, table, key, columns, mapping)
     for column in columns:
-        c = quote(column)
+        c = quote_identifier(column)
         db.execute(
-            f"UPDATE {quote(table)} SET {c} = (SELECT new FROM {quote(mapping)} WHERE old = {c}) "
-            f"WHERE {c} IN (SELECT old FROM {quote(mapping)})"
+            f"UPDATE {quote_identifier(table)} "
+            f"SET {c} = (SELECT new FROM {quote_identifier(mapping)} WHERE old = {c}) "
+            f"WHERE {c} IN (SELECT old FROM {quote_identifier(mapping)})"
         )
-    db.execute(f"DROP TABLE {quote(mapping)}")
+    db.execute(f"DROP TABLE {quote_identifier(mapping)}")
     return result
 
 
@@ -131,7 +140,7 @@ def _now() -> str:
 
 
 def _merge_colliding_rows(
-    db: t.Any, table: str, key: t.Sequence[str], columns: t.Sequence[str], mapping: str
+    db: Connection, table: str, key: t.Sequence[str], columns: t.Sequence[str], mapping: str
 ) -> int:
     """Delete the rows that would repeat `key` once rewritten; return how many.
 
@@ -141,20 +150,20 @@ def _merge_colliding_rows(
     rewritten = [name for name in key if name in columns]
     if not rewritten:
         return 0
+    mapped = quote_identifier(mapping)
+    quoted = {name: quote_identifier(name) for name in key}
     partition = ", ".join(
-        f"coalesce((SELECT new FROM {quote(mapping)} WHERE old = {quote(name)}), {quote(name)})"
+        f"coalesce((SELECT new FROM {mapped} WHERE old = {quoted[name]}), {quoted[name]})"
         if name in rewritten
-        else quote(name)
+        else quoted[name]
         for name in key
     )
-    stale = " + ".join(
-        f"({quote(name)} IN (SELECT old FROM {quote(mapping)}))" for name in rewritten
-    )
-    not_null = " AND ".join(f"{quote(name)} IS NOT NULL" for name in key)
+    stale = " + ".join(f"({quoted[name]} IN (SELECT old FROM {mapped}))" for name in rewritten)
+    not_null = " AND ".join(f"{quoted[name]} IS NOT NULL" for name in key)
     deleted = db.execute(
-        f"DELETE FROM {quote(table)} WHERE rowid IN (SELECT rowid FROM ("
+        f"DELETE FROM {quote_identifier(table)} WHERE rowid IN (SELECT rowid FROM ("
         f"SELECT rowid, row_number() OVER (PARTITION BY {partition} "
-        f"ORDER BY {stale}, rowid DESC) AS n FROM {quote(table)} WHERE {not_null}"
+        f"ORDER BY {stale}, rowid DESC) AS n FROM {quote_identifier(table)} WHERE {not_null}"
         f") WHERE n > 1) RETURNING 1"
     ).fetchall()
     return len(deleted)

@@ -11,12 +11,12 @@ import typing as t
 from collections import Counter
 
 import msgspec
+from libsql_access.connection import DatabaseConnectionError
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.io_base import SingerReader
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.singerlib.json import deserialize_json
 
-from target_turso.connection import DatabaseConnectionError
 from target_turso.connector import DatabaseWriteError
 
 _SNIPPET = 80

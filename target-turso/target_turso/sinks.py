@@ -8,6 +8,7 @@ import typing as t
 from functools import cached_property
 
 import jsonschema_rs
+from libsql_access.schema import quote_identifier
 from singer_sdk.exceptions import InvalidRecord, MissingKeyPropertiesError
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.sinks import BatchSink
@@ -27,6 +28,7 @@ from target_turso.reader import refuse_non_finite
 from target_turso.sqltypes import UNTYPED, Overflow, binding, column_type, keeps
 
 if t.TYPE_CHECKING:
+    from libsql_access.dbapi import Connection
     from singer_sdk.helpers._batch import BaseBatchFileEncoding
 
     from target_turso.target import TargetTurso
@@ -192,7 +194,7 @@ class TursoSink(BatchSink):
         now = canonical_date_time(datetime.datetime.now(datetime.timezone.utc).isoformat())
         mark = None if self.hard_delete else (self._mapping[DELETED_AT], now)
 
-        def work(db: t.Any) -> int:
+        def work(db: Connection) -> int:
             return sql.retire_older_versions(
                 db, self.table_name, self._mapping[TABLE_VERSION], new_version, mark
             )
@@ -305,7 +307,7 @@ class TursoSink(BatchSink):
         names = list(properties) + [k for k in self.key_properties if k not in properties]
         date_times = [name for name, fmt in self._date_times if fmt == "date-time"]
 
-        def prepare(db: t.Any) -> _Prepared:
+        def prepare(db: Connection) -> _Prepared:
             shape = sql.read_shape(db, self.table_name)
             mapping = map_columns(names, shape.columns)
             wanted = {mapping[name]: column_type(properties.get(name, {})) for name in names}
@@ -539,9 +541,9 @@ class TursoSink(BatchSink):
         rows = self._parameters(rows)
         overwrite = self._overwrite_pending()
 
-        def write(db: t.Any) -> None:
+        def write(db: Connection) -> None:
             if overwrite:
-                self.connector.execute(db, f"DELETE FROM {sql.quote(self.table_name)}")
+                self.connector.execute(db, f"DELETE FROM {quote_identifier(self.table_name)}")
             if self._to_widen:
                 sql.widen_columns(db, self.table_name, self._to_widen)
             if self._unique_pending:
@@ -564,7 +566,9 @@ class TursoSink(BatchSink):
         """With `overwrite`, empty the table even if the stream sent no records."""
         if self._insert.columns and self._overwrite_pending():
             self.connector.transaction(
-                lambda db: self.connector.execute(db, f"DELETE FROM {sql.quote(self.table_name)}"),
+                lambda db: self.connector.execute(
+                    db, f"DELETE FROM {quote_identifier(self.table_name)}"
+                ),
                 f"the emptied table {self.table_name!r}",
             )
             self._target.overwritten.add(self.table_name)

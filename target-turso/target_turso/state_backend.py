@@ -28,23 +28,27 @@ import uuid
 from contextlib import contextmanager
 from urllib.parse import parse_qsl, urlsplit
 
-from meltano.core.setting_definition import SettingDefinition, SettingKind
-from meltano.core.state_store.base import MeltanoState, StateIDLockedError, StateStoreManager
-
-from target_turso.connection import (
+from libsql_access.connection import (
     DatabaseConnectionError,
     SettingNames,
     connect,
     describe_error,
-    is_transient,
     redact_url,
 )
+from libsql_access.retry import RetryPolicy
+from libsql_access.schema import quote_identifier
+from meltano.core.setting_definition import SettingDefinition, SettingKind
+from meltano.core.state_store.base import MeltanoState, StateIDLockedError, StateStoreManager
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
+    from libsql_access.dbapi import Connection, Parameters
+
 STATE_TABLE = "meltano_state"
 LOCK_TABLE = "meltano_state_lock"
+_STATE = quote_identifier(STATE_TABLE)
+_LOCK = quote_identifier(LOCK_TABLE)
 
 AUTH_TOKEN = SettingDefinition(
     name="state_backend.libsql.auth_token",
@@ -60,17 +64,17 @@ AUTH_TOKEN = SettingDefinition(
 _OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 _SCHEMA = (
-    f'CREATE TABLE IF NOT EXISTS "{STATE_TABLE}" ('
+    f"CREATE TABLE IF NOT EXISTS {_STATE} ("
     '"state_id" TEXT PRIMARY KEY, "completed_state" TEXT NOT NULL, '
     '"partial_state" TEXT NOT NULL, "updated_at" TEXT NOT NULL)',
-    f'CREATE TABLE IF NOT EXISTS "{LOCK_TABLE}" ('
+    f"CREATE TABLE IF NOT EXISTS {_LOCK} ("
     '"state_id" TEXT PRIMARY KEY, "owner" TEXT NOT NULL, '
     '"acquired_at" REAL NOT NULL, "expires_at" REAL NOT NULL)',
 )
 
 # Take the lock when it is free, expired, or already ours; otherwise change nothing.
 _CLAIM = (
-    f'INSERT INTO "{LOCK_TABLE}" ("state_id", "owner", "acquired_at", "expires_at") '
+    f'INSERT INTO {_LOCK} ("state_id", "owner", "acquired_at", "expires_at") '
     'VALUES (?, ?, ?, ?) ON CONFLICT ("state_id") DO UPDATE SET '
     '"owner" = excluded."owner", "expires_at" = excluded."expires_at", '
     '"acquired_at" = CASE WHEN "owner" = excluded."owner" THEN "acquired_at" '
@@ -80,20 +84,17 @@ _CLAIM = (
 
 
 _UPSERT_STATE = (
-    f'INSERT INTO "{STATE_TABLE}" ("state_id", "completed_state", "partial_state", "updated_at") '
+    f'INSERT INTO {_STATE} ("state_id", "completed_state", "partial_state", "updated_at") '
     "VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ')) ON CONFLICT (\"state_id\") DO UPDATE SET "
     '"completed_state" = excluded."completed_state", '
     '"partial_state" = excluded."partial_state", "updated_at" = excluded."updated_at"'
 )
-_SELECT_STATE = (
-    f'SELECT "completed_state", "partial_state" FROM "{STATE_TABLE}" WHERE "state_id" = ?'
-)
-_DELETE_STATE = f'DELETE FROM "{STATE_TABLE}" WHERE "state_id" = ?'
-_SELECT_IDS = f'SELECT "state_id" FROM "{STATE_TABLE}" WHERE "state_id" GLOB ? ORDER BY 1'
-_SELECT_LOCK = (
-    f'SELECT "owner", "acquired_at", "expires_at" FROM "{LOCK_TABLE}" WHERE "state_id" = ?'
-)
-_TRIES = 4
+_SELECT_STATE = f'SELECT "completed_state", "partial_state" FROM {_STATE} WHERE "state_id" = ?'
+_DELETE_STATE = f'DELETE FROM {_STATE} WHERE "state_id" = ?'
+_SELECT_IDS = f'SELECT "state_id" FROM {_STATE} WHERE "state_id" GLOB ? ORDER BY 1'
+_SELECT_LOCK = f'SELECT "owner", "acquired_at", "expires_at" FROM {_LOCK} WHERE "state_id" = ?'
+_RETRY = RetryPolicy(attempts=4, first_delay_s=0.25)
+"""Transient errors (sqld expired the idle stream, restarted, or another writer held the lock)."""
 _SETTINGS = SettingNames(url="state_backend.uri", token="state_backend.libsql.auth_token")  # noqa: S106
 T = t.TypeVar("T")
 
@@ -138,7 +139,7 @@ class LibSQLStateStoreManager(StateStoreManager):
         self.database_url = database_url_from_uri(uri)
         self.auth_token = auth_token or None
         self.lock_timeout_seconds = float(lock_timeout_seconds or 10)
-        self._connection: t.Any = None
+        self._connection: Connection | None = None
 
     @property
     def label(self) -> str:
@@ -146,7 +147,7 @@ class LibSQLStateStoreManager(StateStoreManager):
         return f"libSQL database at {redact_url(self.database_url)}"
 
     @property
-    def connection(self) -> t.Any:
+    def connection(self) -> Connection:
         """The open connection, created with the state tables on first use."""
         if self._connection is None:
             self._connection = connect(self.database_url, self.auth_token, _SETTINGS)
@@ -161,25 +162,25 @@ class LibSQLStateStoreManager(StateStoreManager):
             self._connection.close()
             self._connection = None
 
-    def _do(self, action: t.Callable[[t.Any], T]) -> T:
+    def _do(self, action: t.Callable[[Connection], T]) -> T:
         """Run `action(connection)`, reconnecting on transient errors.
 
         sqld drops a connection that sat idle for ~15 s (an expired stream), and one
         Meltano run keeps this manager between its state writes.
         """
-        for attempt in range(_TRIES):
+
+        def once() -> T:
             try:
                 return action(self.connection)
-            except (ValueError, DatabaseConnectionError) as error:
+            except (ValueError, DatabaseConnectionError):
                 self.close()
-                transient = getattr(error, "transient", None) or is_transient(error)
-                if not transient or attempt == _TRIES - 1:
-                    if isinstance(error, DatabaseConnectionError):
-                        raise
-                    message = describe_error(error, self.database_url, self.auth_token, _SETTINGS)
-                    raise DatabaseConnectionError(message) from None
-                time.sleep(0.25 * 2**attempt)
-        raise AssertionError  # pragma: no cover - the loop returns or raises
+                raise
+
+        try:
+            return _RETRY.run(once)
+        except ValueError as error:
+            message = describe_error(error, self.database_url, self.auth_token, _SETTINGS)
+            raise DatabaseConnectionError(message) from None
 
     def set(self, state: MeltanoState) -> None:
         """Write the whole state of `state.state_id` (Meltano merges partials first)."""
@@ -235,10 +236,11 @@ class LibSQLStateStoreManager(StateStoreManager):
     def _claim_run_lock(self, state_id: str) -> None:
         if _RUN_LOCKS.holds(self.database_url, state_id):
             return
-        if not self._try_claim(state_id):
-            owner, acquired_at, expires_at = self._do(
-                lambda connection: _read_one(connection, _SELECT_LOCK, state_id)
-            )
+        while not self._try_claim(state_id):
+            lock = self._do(lambda connection: _read_one(connection, _SELECT_LOCK, state_id))
+            if lock is None:
+                continue  # released since the claim failed: claim it again
+            owner, acquired_at, expires_at = lock
             msg = (
                 f"Another run of '{state_id}' holds its lock in the {self.label} "
                 f"(process {owner}, started {_iso(acquired_at)}). Not starting a second, "
@@ -255,31 +257,31 @@ class LibSQLStateStoreManager(StateStoreManager):
         )
 
 
-def _write(connection: t.Any, sql: str, parameters: tuple) -> None:
+def _write(connection: Connection, sql: str, parameters: Parameters) -> None:
     connection.execute(sql, parameters)
     connection.commit()
 
 
-def _read_one(connection: t.Any, sql: str, state_id: str) -> tuple | None:
+def _read_one(connection: Connection, sql: str, state_id: str) -> tuple[t.Any, ...] | None:
     return connection.execute(sql, (state_id,)).fetchone()
 
 
-def try_claim(connection: t.Any, state_id: str, timeout_seconds: float) -> bool:
+def try_claim(connection: Connection, state_id: str, timeout_seconds: float) -> bool:
     """Take or renew this process's lock on `state_id`; False if another run holds it."""
     now = time.time()
     connection.execute(_CLAIM, (state_id, _OWNER, now, now + timeout_seconds))
     connection.commit()
     row = connection.execute(
-        f'SELECT "owner" FROM "{LOCK_TABLE}" WHERE "state_id" = ?',
+        f'SELECT "owner" FROM {_LOCK} WHERE "state_id" = ?',
         (state_id,),
     ).fetchone()
     return row is not None and row[0] == _OWNER
 
 
-def release(connection: t.Any, state_id: str) -> None:
+def release(connection: Connection, state_id: str) -> None:
     """Drop this process's lock on `state_id` (another run's lock is left alone)."""
     connection.execute(
-        f'DELETE FROM "{LOCK_TABLE}" WHERE "state_id" = ? AND "owner" = ?',
+        f'DELETE FROM {_LOCK} WHERE "state_id" = ? AND "owner" = ?',
         (state_id, _OWNER),
     )
     connection.commit()
@@ -315,7 +317,7 @@ class _RunLocks:
                 )
                 self._thread.start()
 
-    def _each(self, action: t.Callable[[t.Any, str, float], object]) -> None:
+    def _each(self, action: t.Callable[[Connection, str, float], object]) -> None:
         """Apply `action(connection, state_id, timeout)` to every held lock, best effort."""
         with self._mutex:
             held = list(self._held.items())

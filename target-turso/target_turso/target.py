@@ -10,13 +10,13 @@ import typing as t
 from pathlib import Path
 
 import click
+from libsql_access.connection import DEFAULT_DATABASE_URL, DatabaseConnectionError
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError, SingerSDKError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
 from singer_sdk.singerlib.exceptions import InvalidInputLine, SingerReadError
 from singer_sdk.target_base import Target
 
-from target_turso.connection import DEFAULT_DATABASE_URL, DatabaseConnectionError
 from target_turso.connector import DatabaseWriteError, TursoConnector
 from target_turso.naming import sql_fold, suffixed
 from target_turso.reader import NumberedSingerReader

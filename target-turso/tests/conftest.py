@@ -16,6 +16,7 @@ from pathlib import Path
 
 import libsql_experimental
 import pytest
+from libsql_access.schema import quote_identifier
 from target_turso.target import TargetTurso
 
 DATA_FILES = Path(__file__).parent / "data_files"
@@ -50,7 +51,7 @@ class Database:
 
     def table(self, stream: str) -> str:
         """The quoted table name of a stream."""
-        return '"' + (self.prefix + stream).replace('"', '""') + '"'
+        return quote_identifier(self.prefix + stream)
 
     def query(self, sql: str, parameters: tuple = ()) -> list[tuple]:
         """Run a query on a fresh connection; `{t:stream}` is not supported, use table()."""

@@ -172,7 +172,7 @@ def test_a_dropped_connection_is_reopened_between_state_writes(sqld_factory):
 
 
 def test_an_unreachable_database_names_the_setting_after_bounded_retries(tmp_path):
-    from target_turso.connection import DatabaseConnectionError
+    from libsql_access.connection import DatabaseConnectionError
     from testkit.sqld import free_port
 
     store = manager(f"libsql://127.0.0.1:{free_port()}?tls=0")

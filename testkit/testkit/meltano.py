@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 """The checkout the kit is installed from (editable, as `.ci/run` installs it)."""
-PACKAGES = ("tap-spotify-recent", "target-turso", "listening-report")
+PACKAGES = ("libsql-access", "tap-spotify-recent", "target-turso", "listening-report")
 _IGNORE = shutil.ignore_patterns(
     ".venv", ".meltano", ".git", "__pycache__", "*.egg-info", ".pytest_cache", "output", "*.db"
 )

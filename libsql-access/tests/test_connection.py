@@ -1,4 +1,4 @@
-"""`target_turso.connection`: the connect() shared with the state backend and the report."""
+"""`libsql_access.connection`: the connect() of the target, the state backend and the report."""
 
 from __future__ import annotations
 
@@ -6,13 +6,18 @@ import subprocess
 import sys
 
 import pytest
-from target_turso.connection import DatabaseConnectionError, connect, is_transient
+from libsql_access.connection import DatabaseConnectionError, connect, is_transient
 
 
-def test_connection_module_does_not_import_singer_sdk():
-    code = "import sys, target_turso.connection; print('singer_sdk' in sys.modules)"
+def test_the_package_imports_nothing_but_the_libsql_client():
+    code = (
+        "import sys, libsql_access.connection, libsql_access.dbapi, libsql_access.retry, "
+        "libsql_access.schema\n"
+        "names = {name.split('.')[0] for name in sys.modules} - set(sys.stdlib_module_names)\n"
+        "print(sorted(name for name in names if not name.startswith('_')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout == "False\n"
+    assert out.stdout == "['libsql_access', 'libsql_experimental']\n"
 
 
 @pytest.mark.parametrize("form", ["{path}", "file:{path}", "file://{path}"])

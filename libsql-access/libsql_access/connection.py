@@ -1,7 +1,8 @@
-"""Open a libSQL connection from the `database_url` and `auth_token` settings.
+"""Open a libSQL connection from the `database_url` and `auth_token` settings; sort its errors.
 
-Shared by the target, the Meltano state backend and the report package, so it
-must not import singer_sdk. Errors name the setting to fix and never the token.
+Errors name the setting to fix and never the token. `is_transient`, `is_auth_error` and
+`is_sqld_statement_error` sort the libsql client's errors (all `ValueError`, told apart by
+their text) for the retry policy (`libsql_access.retry`) and for messages.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import libsql_experimental
+
+if t.TYPE_CHECKING:
+    from libsql_access.dbapi import Connection
 
 DEFAULT_DATABASE_URL = "turso.db"
 """Local file in the working directory, used when no `database_url` is set."""
@@ -68,9 +72,30 @@ def redact_url(database_url: str) -> str:
 
 
 def is_transient(error: BaseException) -> bool:
-    """Tell whether a libsql client error is worth retrying (network, 5xx, expired stream)."""
+    """Tell whether an error is worth retrying after a pause (network, 5xx, expired stream, lock).
+
+    A `DatabaseConnectionError` says so itself; a libsql client error (`ValueError`) by its
+    text; any other error is not.
+    """
+    if isinstance(error, DatabaseConnectionError):
+        return error.transient
+    if not isinstance(error, ValueError):
+        return False
     text = str(error).lower()
     return any(marker in text for marker in _TRANSIENT_MARKERS)
+
+
+def is_sqld_statement_error(error: BaseException) -> bool:
+    """Tell whether a server (sqld, Turso) failed a statement: not the connection, not the token.
+
+    sqld 0.24 intermittently fails large read-only statements with bogus errors ("expected 0
+    columns for '' but got 10", SQLITE_INTERRUPT), more often on a connection that ran other
+    statements first; the same statement on a new connection succeeds. Real SQL errors from
+    a server look the same (`Hrana: stream error: ... no such table`), so a retry of them
+    fails each time and the last error is reported. A local file's errors are never these.
+    """
+    text = str(error).lower()
+    return isinstance(error, ValueError) and "hrana" in text and "stream error" in text
 
 
 def is_auth_error(error: BaseException) -> bool:
@@ -161,7 +186,7 @@ def connect(
     database_url: str | None = None,
     auth_token: str | None = None,
     settings: SettingNames = SettingNames(),  # noqa: B008 - an immutable tuple
-) -> t.Any:
+) -> Connection:
     """Open a libsql_experimental connection and check that it works.
 
     Args:
@@ -171,7 +196,7 @@ def connect(
         settings: The names the caller's users know these two settings by.
 
     Returns:
-        An open libsql_experimental connection.
+        An open libsql_experimental connection (see `libsql_access.dbapi.Connection`).
 
     Raises:
         DatabaseConnectionError: the server is unreachable, refused the token, or the
@@ -182,7 +207,9 @@ def connect(
     database_url, auth_token = _split_token(database_url, auth_token or None)
     try:
         if is_remote(database_url):
-            connection = libsql_experimental.connect(database_url, auth_token=auth_token or "")
+            connection: Connection = libsql_experimental.connect(
+                database_url, auth_token=auth_token or ""
+            )
             # The client connects lazily: one round trip surfaces a bad token or
             # an unreachable server now, with a clear message, not mid-load.
             connection.execute("SELECT 1").fetchall()

@@ -1,0 +1,42 @@
+"""Names in SQL and what the database says about a table: identifiers quoted, columns read.
+
+Values are always bound as parameters; names (tables, columns, views, triggers) cannot be,
+so every name that goes into SQL text goes through `quote_identifier`.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+if t.TYPE_CHECKING:
+    from libsql_access.dbapi import Connection
+
+
+def quote_identifier(name: str) -> str:
+    """Quote an SQLite identifier (any text except NUL), doubling embedded quotes.
+
+    Raises:
+        ValueError: the name holds a NUL character, which no SQLite name can.
+    """
+    if "\x00" in name:
+        msg = f"SQLite names cannot contain NUL characters: {name!r}"
+        raise ValueError(msg)
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Column(t.NamedTuple):
+    """A column of a table, as `PRAGMA table_info` describes it."""
+
+    name: str
+    declared_type: str
+    """The type in the table's definition (`INTEGER`, `TEXT`, ...); empty when untyped."""
+    primary_key: int
+    """The column's position in the primary key, from 1; 0 when not part of it."""
+
+
+def table_columns(connection: Connection, table: str) -> list[Column]:
+    """Return the columns of `table` in table order; empty when there is no such table."""
+    rows = connection.execute(
+        "SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid", (table,)
+    ).fetchall()
+    return [Column(name, declared, pk) for name, declared, pk in rows]
