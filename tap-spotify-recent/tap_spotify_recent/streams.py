@@ -179,13 +179,13 @@ class StreamingHistoryStream(NotesExportedArtists, TapStream):
     """One record per play of the Spotify data export at ``history_path`` (an import).
 
     No replication key: an export is imported whole, and the key makes a re-import rewrite
-    the same rows. The state remembers which files were imported (see ``importer``).
+    the same rows. The state remembers which files were imported (see ``export.importer``).
     """
 
     name = "streaming_history"
     primary_keys: t.ClassVar[list[str]] = ["play_id"]
-    # Records are built with their schema's exact types (history.py checks every value), so the
-    # SDK's per-property conformance, half of a large import's time, has nothing to do.
+    # Records are built with their schema's exact types (export/entries.py checks every value),
+    # so the SDK's per-property conformance, half of a large import's time, has nothing to do.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     def __init__(self, tap: Tap) -> None:
@@ -212,7 +212,7 @@ class StreamingHistoryStream(NotesExportedArtists, TapStream):
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """The export's plays, each once; files imported before and unchanged are skipped."""
-        from tap_spotify_recent.importer import HistoryImporter
+        from tap_spotify_recent.export.importer import HistoryImporter
 
         importer = HistoryImporter(
             self.config["history_path"],

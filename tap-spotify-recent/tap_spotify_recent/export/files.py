@@ -1,4 +1,4 @@
-"""Spotify's privacy export: finding its streaming-history files and reading their entries.
+"""The export's streaming-history files: finding them (zip, folder, file) and reading entries.
 
 The export arrives as a zip (``my_spotify_data.zip``) that nests its files under a folder
 (``Spotify Extended Streaming History/``, ``Spotify Account Data/``, ``MyData/``); people also
