@@ -87,7 +87,9 @@ class SpotifyStream(TapStream, RESTStream):
         means a token-endpoint hiccup is retried like an API one.
         """
         request = requests.Request(*args, **kwargs)
-        request.headers.setdefault("User-Agent", self.user_agent)
+        headers = dict(request.headers)
+        headers.setdefault("User-Agent", self.user_agent)
+        request.headers = headers
         return self.requests_session.prepare_request(request)
 
     def validate_response(self, response: requests.Response) -> None:

@@ -140,8 +140,9 @@ def forbidden_error(message: str) -> TapError:
 
 def _sent_secrets(request: requests.PreparedRequest) -> set[str]:
     """The Authorization credentials and the form values (bar the grant type) of a request."""
-    sent = set()
-    if authorization := request.headers.get("Authorization"):
+    sent: set[str] = set()
+    authorization = request.headers.get("Authorization")
+    if isinstance(authorization, str) and authorization:
         sent.add(authorization.partition(" ")[2])
     if isinstance(request.body, str):
         sent |= {value for name, value in parse_qsl(request.body) if name != "grant_type"}

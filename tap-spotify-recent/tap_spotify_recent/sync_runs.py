@@ -25,7 +25,7 @@ if t.TYPE_CHECKING:
 
     import requests
     from singer_sdk import Tap
-    from singer_sdk.helpers.types import Context
+    from singer_sdk.helpers.types import Context, TapState
 
     from tap_spotify_recent.incremental import Selection
 
@@ -148,7 +148,7 @@ class SyncRunsStream(Stream):
         }
 
 
-def _bookmark(state: dict[str, t.Any]) -> str | None:
+def _bookmark(state: TapState) -> str | None:
     """The recently_played bookmark in a tap state."""
     stream_state = state.get("bookmarks", {}).get(RECENTLY_PLAYED, {})
     return stream_state.get("replication_key_value")

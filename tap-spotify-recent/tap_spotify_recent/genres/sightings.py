@@ -84,11 +84,11 @@ class _NotesArtists(Stream):
 
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         """Note the record's artists, then emit it unchanged."""
-        row = super().post_process(row, context)
+        processed = super().post_process(row, context)
         genres = self._artist_genres()
-        if row is not None and genres is not None:
-            genres.note(self.sightings(row))
-        return row
+        if processed is not None and genres is not None:
+            genres.note(self.sightings(processed))
+        return processed
 
 
 class NotesLiveArtists(_NotesArtists):
@@ -104,7 +104,7 @@ class NotesExportedArtists(_NotesArtists):
 
     # An export repeats a few thousand names over hundreds of thousands of plays: each name
     # is handed over once (noting every play took 10 µs, a tenth of the import's time).
-    _names_noted: set[str] | None = None
+    _names_noted: set[str | None] | None = None
 
     def sightings(self, record: Record) -> Iterator[Sighting]:
         """The play's album artist, unless it was handed over already."""

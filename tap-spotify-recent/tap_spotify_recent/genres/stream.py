@@ -165,6 +165,7 @@ class ArtistGenresStream(RESTStream):
             yield from self._match_links(book.waiting(LINK, URL_BATCH), book, today)
             return
         artist = book.waiting(step)[0]
+        record: Record | None
         try:
             if step == GENRES:
                 record = self._genres(artist)
