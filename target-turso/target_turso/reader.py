@@ -24,14 +24,19 @@ _LOGGER = logging.getLogger("target-turso.reader")
 _DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
 
 # What each message type must carry, and the JSON type of each field.
-_REQUIRED: dict[str, dict[str, type | tuple[type, ...]]] = {
+_REQUIRED: dict[str, dict[str, type]] = {
     "RECORD": {"stream": str, "record": dict},
     "SCHEMA": {"stream": str, "schema": dict},
     "STATE": {"value": object},
     "ACTIVATE_VERSION": {"stream": str, "version": int},
     "BATCH": {"stream": str, "encoding": dict, "manifest": list},
 }
-_JSON_NAMES = {str: "a string", dict: "an object", list: "an array", int: "an integer"}
+_JSON_NAMES: dict[type, str] = {
+    str: "a string",
+    dict: "an object",
+    list: "an array",
+    int: "an integer",
+}
 
 
 # Errors about the database, not the input line being read when they happened.

@@ -235,10 +235,11 @@ class LibSQLStateStoreManager(StateStoreManager):
     def _claim_run_lock(self, state_id: str) -> None:
         if _RUN_LOCKS.holds(self.database_url, state_id):
             return
-        if not self._try_claim(state_id):
-            owner, acquired_at, expires_at = self._do(
-                lambda connection: _read_one(connection, _SELECT_LOCK, state_id)
-            )
+        while not self._try_claim(state_id):
+            holder = self._do(lambda connection: _read_one(connection, _SELECT_LOCK, state_id))
+            if holder is None:  # released between the claim and the read: claim again
+                continue
+            owner, acquired_at, expires_at = holder
             msg = (
                 f"Another run of '{state_id}' holds its lock in the {self.label} "
                 f"(process {owner}, started {_iso(acquired_at)}). Not starting a second, "

@@ -292,7 +292,7 @@ class TargetTurso(Target):
         return super().cb_config(ctx, param, value)
 
     @classmethod
-    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
         """Run the target; a user error ends it with one clear line and exit code 1."""
         # A batch keeps thousands of parsed records alive, which the cyclic garbage
         # collector would rescan again and again (a fifth of the run time). JSON
