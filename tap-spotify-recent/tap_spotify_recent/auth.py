@@ -9,6 +9,7 @@ from datetime import date, datetime, timezone
 import requests
 from singer_sdk.authenticators import OAuthAuthenticator
 from singer_sdk.exceptions import RetriableAPIError
+from typing_extensions import override
 
 from tap_spotify_recent.errors import (
     REAUTHORIZE,
@@ -54,10 +55,12 @@ class SpotifyAuthenticator(OAuthAuthenticator):
         self.logger = logging.getLogger(__name__)
 
     @property
+    @override
     def oauth_request_body(self) -> dict:
         """The refresh-token grant."""
         return {"grant_type": "refresh_token", "refresh_token": self.refresh_token}
 
+    @override
     def is_token_valid(self) -> bool:
         """Whether the access token still has more than the refresh margin to live."""
         if self.access_token is None or self.last_refreshed is None:
@@ -71,6 +74,7 @@ class SpotifyAuthenticator(OAuthAuthenticator):
         """Forget the access token, so the next request gets a new one."""
         self.last_refreshed = None
 
+    @override
     def update_access_token(self) -> None:
         """Get a new access token; keep a rotated refresh token.
 

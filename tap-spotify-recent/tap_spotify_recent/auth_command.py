@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
+from typing_extensions import override
 
 from tap_spotify_recent.errors import (
     AUTH_COMMAND,
@@ -51,6 +52,7 @@ class _CallbackHandler(BaseHTTPRequestHandler):
     # thread, and one that sends nothing for this long is closed.
     timeout = IDLE_CONNECTION_SECONDS
 
+    @override
     def log_message(self, format: str, *args: t.Any) -> None:
         """Keep the terminal for the instructions."""
 

@@ -15,6 +15,7 @@ import typing as t
 
 from singer_sdk import Stream
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from tap_spotify_recent.auth import refresh_token_expires_on
 from tap_spotify_recent.client import SpotifyStream
@@ -106,6 +107,7 @@ class SyncRunsStream(Stream):
         self._api_requests = 0
 
     @property
+    @override
     def emit_activate_version_messages(self) -> bool:
         """Never: a new table version would make targets delete the earlier runs."""
         return False
@@ -124,6 +126,7 @@ class SyncRunsStream(Stream):
     def _count_response(self, response: requests.Response, *_args: t.Any, **_kwargs: t.Any) -> None:
         self._api_requests += 1
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """This run's record."""
         started_at = self._started_at or utc_now_text()

@@ -154,6 +154,7 @@ class TapSpotifyRecent(Tap):
         *GENRE_SETTINGS,
     ).to_dict()
 
+    @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """Validate the schema, then the formats JSON Schema leaves unchecked (dates, URLs).
 
@@ -177,6 +178,7 @@ class TapSpotifyRecent(Tap):
             )
         return schema_errors + errors
 
+    @override
     def load_state(self, state: dict[str, t.Any]) -> None:
         """Load the state, refusing one that is not shaped like a Singer state.
 
@@ -195,6 +197,7 @@ class TapSpotifyRecent(Tap):
             raise TapError(msg)
         super().load_state(state)
 
+    @override
     def discover_streams(self) -> list[Stream]:
         """The streams; imported here so `--about` stays quick."""
         from tap_spotify_recent.genres.stream import ArtistGenresStream

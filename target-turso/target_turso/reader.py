@@ -15,6 +15,7 @@ from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.io_base import SingerReader
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.singerlib.json import deserialize_json
+from typing_extensions import override
 
 from target_turso.connection import DatabaseConnectionError
 from target_turso.connector import DatabaseWriteError
@@ -167,6 +168,7 @@ class NumberedSingerReader(SingerReader):
         super().__init__()
         self._warned_non_finite: set[tuple[str, str]] = set()
 
+    @override
     def process_lines(
         self,
         file_input: t.IO[str] | None,
@@ -198,6 +200,7 @@ class NumberedSingerReader(SingerReader):
             stats[kind] += 1
         return stats
 
+    @override
     def deserialize_json(self, line: str | bytes) -> dict:
         """Parse one line, numbers exact (floats as Decimal), with a short, precise error.
 
@@ -245,6 +248,7 @@ class NumberedSingerReader(SingerReader):
                     stream,
                 )
 
+    @override
     def _process_unknown_message(self, message_dict: dict) -> None:
         msg = (
             f"unknown message type {message_dict['type']!r} "

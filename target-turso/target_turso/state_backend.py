@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from meltano.core.setting_definition import SettingDefinition, SettingKind
 from meltano.core.state_store.base import MeltanoState, StateIDLockedError, StateStoreManager
+from typing_extensions import override
 
 from target_turso.connection import (
     DatabaseConnectionError,
@@ -141,6 +142,7 @@ class LibSQLStateStoreManager(StateStoreManager):
         self._connection: t.Any = None
 
     @property
+    @override
     def label(self) -> str:
         """Where the state lives, without credentials."""
         return f"libSQL database at {redact_url(self.database_url)}"
@@ -155,6 +157,7 @@ class LibSQLStateStoreManager(StateStoreManager):
             self._connection.commit()
         return self._connection
 
+    @override
     def close(self) -> None:
         """Close the connection; a held run lock stays until the process exits."""
         if self._connection is not None:
@@ -181,6 +184,7 @@ class LibSQLStateStoreManager(StateStoreManager):
                 time.sleep(0.25 * 2**attempt)
         raise AssertionError  # pragma: no cover - the loop returns or raises
 
+    @override
     def set(self, state: MeltanoState) -> None:
         """Write the whole state of `state.state_id` (Meltano merges partials first)."""
         row = (
@@ -190,6 +194,7 @@ class LibSQLStateStoreManager(StateStoreManager):
         )
         self._do(lambda connection: _write(connection, _UPSERT_STATE, row))
 
+    @override
     def get(self, state_id: str) -> MeltanoState | None:
         """Read the state of `state_id`, claiming the job's run lock.
 
@@ -209,10 +214,12 @@ class LibSQLStateStoreManager(StateStoreManager):
             partial_state=json.loads(row[1]),
         )
 
+    @override
     def delete(self, state_id: str) -> None:
         """Remove the state row of `state_id`."""
         self._do(lambda connection: _write(connection, _DELETE_STATE, (state_id,)))
 
+    @override
     def get_state_ids(self, pattern: str | None = None) -> Iterable[str]:
         """List state IDs, optionally filtered by a glob pattern (`*`, `?`)."""
         rows = self._do(
@@ -221,6 +228,7 @@ class LibSQLStateStoreManager(StateStoreManager):
         return [row[0] for row in rows]
 
     @contextmanager
+    @override
     def acquire_lock(self, state_id: str, *, retry_seconds: float) -> Iterator[None]:
         """Hold `state_id`'s lock while Meltano writes; wait while another run holds it."""
         held_before = _RUN_LOCKS.holds(self.database_url, state_id)

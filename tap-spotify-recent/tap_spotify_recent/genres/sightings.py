@@ -14,6 +14,7 @@ from abc import abstractmethod
 from dataclasses import dataclass
 
 from singer_sdk import Stream
+from typing_extensions import override
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -82,6 +83,7 @@ class _NotesArtists(Stream):
     def sightings(self, record: Record) -> Iterator[Sighting]:
         """The artists of ``record``."""
 
+    @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         """Note the record's artists, then emit it unchanged."""
         processed = super().post_process(row, context)
@@ -94,6 +96,7 @@ class _NotesArtists(Stream):
 class NotesLiveArtists(_NotesArtists):
     """For ``recently_played``: every credited artist, with the track's ISRC."""
 
+    @override
     def sightings(self, record: Record) -> Iterator[Sighting]:
         """The play's credited artists."""
         return live_sightings(record)
@@ -106,6 +109,7 @@ class NotesExportedArtists(_NotesArtists):
     # is handed over once (noting every play took 10 µs, a tenth of the import's time).
     _names_noted: set[str | None] | None = None
 
+    @override
     def sightings(self, record: Record) -> Iterator[Sighting]:
         """The play's album artist, unless it was handed over already."""
         if self._names_noted is None:
