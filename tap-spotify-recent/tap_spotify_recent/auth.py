@@ -13,9 +13,8 @@ from typing_extensions import override
 
 from tap_spotify_recent.errors import (
     REAUTHORIZE,
-    json_object,
     spotify_message,
-    token_endpoint_error,
+    token_answer,
     token_without,
 )
 from tap_spotify_recent.instants import add_months, parse_instant
@@ -94,13 +93,8 @@ class SpotifyAuthenticator(OAuthAuthenticator):
         if response.status_code == 429 or response.status_code >= 500:
             msg = f"token endpoint answered {response.status_code} ({spotify_message(response)})"
             raise RetriableAPIError(msg, response)
-        if not response.ok:
-            raise token_endpoint_error(response, grant="refresh_token")
-        token = json_object(
-            response,
-            setting="token_url",
-            expected="Spotify's token endpoint",
-            secrets=(self.client_secret or "",),
+        token = token_answer(
+            response, grant="refresh_token", client_secret=self.client_secret or ""
         )
         access_token = token.get("access_token")
         if not isinstance(access_token, str) or not access_token:

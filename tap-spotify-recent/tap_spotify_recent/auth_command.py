@@ -31,8 +31,7 @@ from tap_spotify_recent.errors import (
     AUTH_COMMAND,
     SCOPE,
     TapError,
-    json_object,
-    token_endpoint_error,
+    token_answer,
     token_without,
 )
 from tap_spotify_recent.instants import add_months
@@ -227,14 +226,7 @@ def _exchange_code(
     except requests.RequestException as exc:
         msg = f"Could not reach the token endpoint {token_url} ({type(exc).__name__})."
         raise TapError(msg) from None
-    if not response.ok:
-        raise token_endpoint_error(response, grant="authorization_code")
-    token = json_object(
-        response,
-        setting="token_url",
-        expected="Spotify's token endpoint",
-        secrets=(client_secret,),
-    )
+    token = token_answer(response, grant="authorization_code", client_secret=client_secret)
     refresh_token = token.get("refresh_token")
     if not isinstance(refresh_token, str) or not refresh_token:
         raise token_without("refresh_token", response, token)
