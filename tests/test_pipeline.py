@@ -216,6 +216,7 @@ def test_a_held_lock_blocks_an_overlapping_run_until_it_goes_stale(
     finally:
         holder.send_signal(signal.SIGKILL)  # the other run dies without releasing
         holder.wait()
+        holder.stdout.close()
 
     time.sleep(2.5)
     run = meltano_project.meltano(*MAIN_JOB, env={**env, **fresh_runner()})

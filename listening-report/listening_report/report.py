@@ -17,6 +17,7 @@ import json
 import typing as t
 from dataclasses import dataclass
 from functools import cached_property
+from operator import itemgetter
 
 from libsql_access.schema import quote_identifier
 
@@ -401,7 +402,7 @@ def tops(rows: list[dict[str, t.Any]], top_n: int) -> dict[str, list[dict[str, t
     return {
         order: [
             {name: value for name, value in row.items() if name not in ORDERS}
-            for row in sorted(rows, key=lambda row, order=order: row[order])
+            for row in sorted(rows, key=itemgetter(order))
             if row[order] <= top_n
         ]
         for order in ORDERS
@@ -459,7 +460,7 @@ def listening_gaps(
         start, end = (_instant(row[name]) if row[name] else None for name in GAP_COLUMNS[1:])
         if (end and since and end < since) or (start and until and start >= until):
             continue
-        gap = {name: queries.local(row[name]) for name in GAP_COLUMNS}
+        gap: dict[str, str | int | None] = {name: queries.local(row[name]) for name in GAP_COLUMNS}
         gap["minutes"] = round((end - start).total_seconds() / 60) if start and end else None
         gap["status"] = row["status"]
         gap["plays_filled_in"] = row["plays_filled_in"]

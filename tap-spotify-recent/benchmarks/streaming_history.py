@@ -41,7 +41,7 @@ CREDENTIALS = {"client_id": "unused", "client_secret": "unused", "refresh_token"
 
 READER = """
 import logging, sys
-from tap_spotify_recent.importer import HistoryImporter
+from tap_spotify_recent.export.importer import HistoryImporter
 importer = HistoryImporter(sys.argv[1], keep_personal_fields=False, skip_malformed=False,
                            state={}, logger=logging.getLogger("bench"))
 print(sum(1 for _ in importer.records()))
@@ -49,7 +49,7 @@ print(sum(1 for _ in importer.records()))
 JSON_LOAD = """
 import json, sys
 from pathlib import Path
-from tap_spotify_recent.history import to_record
+from tap_spotify_recent.export.entries import to_record
 path = next(Path(sys.argv[1]).glob("*.json"))
 with path.open("rb") as file:
     entries = json.load(file)

@@ -9,12 +9,12 @@ from datetime import date, datetime, timezone
 import requests
 from singer_sdk.authenticators import OAuthAuthenticator
 from singer_sdk.exceptions import RetriableAPIError
+from typing_extensions import override
 
 from tap_spotify_recent.errors import (
     REAUTHORIZE,
-    json_object,
     spotify_message,
-    token_endpoint_error,
+    token_answer,
     token_without,
 )
 from tap_spotify_recent.instants import add_months, parse_instant
@@ -54,10 +54,12 @@ class SpotifyAuthenticator(OAuthAuthenticator):
         self.logger = logging.getLogger(__name__)
 
     @property
+    @override
     def oauth_request_body(self) -> dict:
         """The refresh-token grant."""
         return {"grant_type": "refresh_token", "refresh_token": self.refresh_token}
 
+    @override
     def is_token_valid(self) -> bool:
         """Whether the access token still has more than the refresh margin to live."""
         if self.access_token is None or self.last_refreshed is None:
@@ -71,6 +73,7 @@ class SpotifyAuthenticator(OAuthAuthenticator):
         """Forget the access token, so the next request gets a new one."""
         self.last_refreshed = None
 
+    @override
     def update_access_token(self) -> None:
         """Get a new access token; keep a rotated refresh token.
 
@@ -90,13 +93,8 @@ class SpotifyAuthenticator(OAuthAuthenticator):
         if response.status_code == 429 or response.status_code >= 500:
             msg = f"token endpoint answered {response.status_code} ({spotify_message(response)})"
             raise RetriableAPIError(msg, response)
-        if not response.ok:
-            raise token_endpoint_error(response, grant="refresh_token")
-        token = json_object(
-            response,
-            setting="token_url",
-            expected="Spotify's token endpoint",
-            secrets=(self.client_secret or "",),
+        token = token_answer(
+            response, grant="refresh_token", client_secret=self.client_secret or ""
         )
         access_token = token.get("access_token")
         if not isinstance(access_token, str) or not access_token:

@@ -8,9 +8,9 @@ import sys
 def main() -> None:
     """Dispatch to the auth command or the tap, importing only what that needs."""
     if sys.argv[1:2] == ["auth"]:
-        from tap_spotify_recent.authorize import main as authorize
+        from tap_spotify_recent.auth_command import main as auth_command
 
-        sys.exit(authorize(sys.argv[2:]))
+        sys.exit(auth_command(sys.argv[2:]))
 
     from tap_spotify_recent.errors import TapError
     from tap_spotify_recent.tap import TapSpotifyRecent

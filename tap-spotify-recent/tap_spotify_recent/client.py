@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.streams import RESTStream, Stream
+from typing_extensions import override
 
 from tap_spotify_recent.auth import SpotifyAuthenticator
 from tap_spotify_recent.errors import TapError, forbidden_error, json_object, spotify_message
@@ -38,6 +39,7 @@ class _ExplainedFailures(logging.Filter):
     backoff logs "Giving up" when retries run out (``request_records`` then explains).
     """
 
+    @override
     def filter(self, record: logging.LogRecord) -> bool:
         if record.msg == SDK_SYNC_FAILED:
             return not isinstance(sys.exc_info()[1], TapError)
@@ -61,16 +63,19 @@ class SpotifyStream(TapStream, RESTStream):
     _retried_after_401 = False
 
     @property
+    @override
     def url_base(self) -> str:
         """The ``api_url`` setting."""
         return self.config["api_url"].rstrip("/")
 
     @property
+    @override
     def timeout(self) -> int:
         """Seconds to wait for Spotify: a run every 10 minutes must not hang for 5."""
         return REQUEST_TIMEOUT_SECONDS
 
     @cached_property
+    @override
     def authenticator(self) -> SpotifyAuthenticator:
         """Access tokens from the refresh-token grant at ``token_url``."""
         return SpotifyAuthenticator(
@@ -80,6 +85,7 @@ class SpotifyStream(TapStream, RESTStream):
             token_url=self.config["token_url"],
         )
 
+    @override
     def build_prepared_request(self, *args: t.Any, **kwargs: t.Any) -> requests.PreparedRequest:
         """Prepare the request without authenticating it.
 
@@ -87,9 +93,12 @@ class SpotifyStream(TapStream, RESTStream):
         means a token-endpoint hiccup is retried like an API one.
         """
         request = requests.Request(*args, **kwargs)
-        request.headers.setdefault("User-Agent", self.user_agent)
+        headers = dict(request.headers)
+        headers.setdefault("User-Agent", self.user_agent)
+        request.headers = headers
         return self.requests_session.prepare_request(request)
 
+    @override
     def validate_response(self, response: requests.Response) -> None:
         """Sort Spotify's answers into retried, refreshed-and-retried and explained failures."""
         status = response.status_code
@@ -129,11 +138,13 @@ class SpotifyStream(TapStream, RESTStream):
         """The JSON object of a successful answer; anything else points at ``api_url``."""
         return json_object(response, setting="api_url", expected="Spotify's Web API")
 
+    @override
     def response_error_message(self, response: requests.Response) -> str:
         """Status, path and Spotify's message: no headers, no query, nothing secret."""
         path = urlparse(response.url).path
         return f"{response.status_code} {response.reason} for {path} ({spotify_message(response)})"
 
+    @override
     def request_records(self, context: Context | None) -> Iterable[dict]:
         """Request records; once retries are used up, explain instead of a traceback."""
         try:
@@ -149,6 +160,7 @@ class SpotifyStream(TapStream, RESTStream):
 
     # Retries: the SDK's backoff hooks, fed with what Spotify says.
 
+    @override
     def backoff_wait_generator(self) -> Generator[float, t.Any, None]:
         """Wait ``Retry-After`` on 429, nothing before retrying a refreshed token, else back off.
 
@@ -169,14 +181,17 @@ class SpotifyStream(TapStream, RESTStream):
                 failures += 1
             exception = yield wait
 
+    @override
     def backoff_max_tries(self) -> int:
         """The ``request_max_tries`` setting."""
         return int(self.config["request_max_tries"])
 
+    @override
     def backoff_jitter(self, value: float) -> float:
         """No jitter: ``Retry-After`` must be honoured as given, and one user has no herd."""
         return value
 
+    @override
     def backoff_handler(self, details: Details) -> None:
         """Log one line per retry, without request details."""
         exception = details.get("exception")

@@ -53,6 +53,20 @@ def json_object(
     raise TapError(msg)
 
 
+def token_answer(
+    response: requests.Response, *, grant: str, client_secret: str
+) -> dict[str, t.Any]:
+    """The token endpoint's JSON object, or the error explaining why it refused ``grant``."""
+    if not response.ok:
+        raise token_endpoint_error(response, grant=grant)
+    return json_object(
+        response,
+        setting="token_url",
+        expected="Spotify's token endpoint",
+        secrets=(client_secret,),
+    )
+
+
 def token_without(name: str, response: requests.Response, token: dict[str, t.Any]) -> TapError:
     """A token endpoint's JSON that lacks ``name``: name its keys (never their values)."""
     keys = ", ".join(sorted(token)) or "none"
@@ -140,8 +154,9 @@ def forbidden_error(message: str) -> TapError:
 
 def _sent_secrets(request: requests.PreparedRequest) -> set[str]:
     """The Authorization credentials and the form values (bar the grant type) of a request."""
-    sent = set()
-    if authorization := request.headers.get("Authorization"):
+    sent: set[str] = set()
+    authorization = request.headers.get("Authorization")
+    if isinstance(authorization, str) and authorization:
         sent.add(authorization.partition(" ")[2])
     if isinstance(request.body, str):
         sent |= {value for name, value in parse_qsl(request.body) if name != "grant_type"}

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseHATEOASPaginator
+from typing_extensions import override
 
 from tap_spotify_recent.client import SpotifyStream, TapStream
 from tap_spotify_recent.errors import TapError
@@ -51,10 +52,12 @@ class OverflowPaginator(BaseHATEOASPaginator):
         super().__init__()
         self.floor = floor
 
+    @override
     def get_next_url(self, response: requests.Response) -> str | None:
         """Spotify's ``next`` link."""
         return response.json().get("next")
 
+    @override
     def has_more(self, response: requests.Response) -> bool:
         """Whether the page was full and all of it is newer than the floor."""
         items = response.json().get("items") or []
@@ -80,6 +83,7 @@ class RecentlyPlayedStream(NotesLiveArtists, SpotifyStream):
     #: This run's selection, for the sync_runs record; None until the stream has synced.
     last_selection: Selection | None = None
 
+    @override
     def answer(self, response: requests.Response) -> dict[str, t.Any]:
         """A recently-played page: a JSON object with an ``items`` list."""
         page = super().answer(response)
@@ -93,10 +97,12 @@ class RecentlyPlayedStream(NotesLiveArtists, SpotifyStream):
             raise TapError(msg)
         return page
 
+    @override
     def get_new_paginator(self) -> OverflowPaginator:
         """Page back only past a full page that is newer than the bookmark."""
         return OverflowPaginator(self._floor)
 
+    @override
     def get_url_params(
         self, context: Context | None, next_page_token: ParseResult | None
     ) -> dict[str, t.Any]:
@@ -110,6 +116,7 @@ class RecentlyPlayedStream(NotesLiveArtists, SpotifyStream):
             )
         return params
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Emit the plays not emitted before (oldest first), then remember the window."""
         previous = PreviousRun.from_state(self.get_context_state(context))
@@ -136,6 +143,7 @@ class RecentlyPlayedStream(NotesLiveArtists, SpotifyStream):
         if self.selected:
             self.get_context_state(context)[WINDOW_KEY] = selection.window
 
+    @override
     def generate_child_contexts(
         self, record: Record, context: Context | None
     ) -> Iterable[Context | None]:
@@ -144,6 +152,7 @@ class RecentlyPlayedStream(NotesLiveArtists, SpotifyStream):
             yield self._pending_gap
             self._pending_gap = None
 
+    @override
     def _increment_stream_state(
         self, latest_record: Record, *, context: Context | None = None
     ) -> None:
@@ -169,6 +178,7 @@ class ListeningGapsStream(TapStream):
     primary_keys: t.ClassVar[list[str]] = ["bookmark", "oldest_returned_played_at"]
     schema = LISTENING_GAP
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """The gap the parent stream detected."""
         if context:
@@ -179,20 +189,22 @@ class StreamingHistoryStream(NotesExportedArtists, TapStream):
     """One record per play of the Spotify data export at ``history_path`` (an import).
 
     No replication key: an export is imported whole, and the key makes a re-import rewrite
-    the same rows. The state remembers which files were imported (see ``importer``).
+    the same rows. The state remembers which files were imported (see ``export.importer``).
     """
 
     name = "streaming_history"
     primary_keys: t.ClassVar[list[str]] = ["play_id"]
-    # Records are built with their schema's exact types (history.py checks every value), so the
-    # SDK's per-property conformance, half of a large import's time, has nothing to do.
+    # Records are built with their schema's exact types (export/entries.py checks every value),
+    # so the SDK's per-property conformance, half of a large import's time, has nothing to do.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     def __init__(self, tap: Tap) -> None:
         keep = bool(tap.config.get("history_keep_personal_fields"))
         super().__init__(tap, schema=streaming_history_schema(personal_fields=keep))
 
-    @property
+    # mypy reports a settable property's override even with @override (mypy#15900).
+    @property  # type: ignore[explicit-override]
+    @override
     def selected(self) -> bool:
         """Selected in the catalog, and given an export.
 
@@ -206,13 +218,15 @@ class StreamingHistoryStream(NotesExportedArtists, TapStream):
         TapStream.selected.fset(self, value)  # type: ignore[attr-defined]
 
     @property
+    @override
     def emit_activate_version_messages(self) -> bool:
         """Never: a new table version would make targets delete the plays of earlier imports."""
         return False
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """The export's plays, each once; files imported before and unchanged are skipped."""
-        from tap_spotify_recent.importer import HistoryImporter
+        from tap_spotify_recent.export.importer import HistoryImporter
 
         importer = HistoryImporter(
             self.config["history_path"],

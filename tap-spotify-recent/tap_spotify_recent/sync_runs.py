@@ -15,6 +15,7 @@ import typing as t
 
 from singer_sdk import Stream
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from tap_spotify_recent.auth import refresh_token_expires_on
 from tap_spotify_recent.client import SpotifyStream
@@ -25,7 +26,7 @@ if t.TYPE_CHECKING:
 
     import requests
     from singer_sdk import Tap
-    from singer_sdk.helpers.types import Context
+    from singer_sdk.helpers.types import Context, TapState
 
     from tap_spotify_recent.incremental import Selection
 
@@ -106,6 +107,7 @@ class SyncRunsStream(Stream):
         self._api_requests = 0
 
     @property
+    @override
     def emit_activate_version_messages(self) -> bool:
         """Never: a new table version would make targets delete the earlier runs."""
         return False
@@ -124,6 +126,7 @@ class SyncRunsStream(Stream):
     def _count_response(self, response: requests.Response, *_args: t.Any, **_kwargs: t.Any) -> None:
         self._api_requests += 1
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """This run's record."""
         started_at = self._started_at or utc_now_text()
@@ -148,7 +151,7 @@ class SyncRunsStream(Stream):
         }
 
 
-def _bookmark(state: dict[str, t.Any]) -> str | None:
+def _bookmark(state: TapState) -> str | None:
     """The recently_played bookmark in a tap state."""
     stream_state = state.get("bookmarks", {}).get(RECENTLY_PLAYED, {})
     return stream_state.get("replication_key_value")

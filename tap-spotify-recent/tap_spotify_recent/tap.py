@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
+from typing_extensions import override
 
 from tap_spotify_recent.errors import AUTH_COMMAND, SCOPE, TapError
 from tap_spotify_recent.genres.settings import GENRE_SETTINGS, genre_setting_errors
@@ -24,6 +25,8 @@ if t.TYPE_CHECKING:
 #: The settings the live feed (recently_played, listening_gaps) needs; an export import does not.
 CREDENTIALS = ("client_id", "client_secret", "refresh_token")
 LIVE_STREAMS = ("recently_played", "listening_gaps")
+#: Where each stream syncs; the others (the live feed) sync at 1.
+SYNC_ORDER = {"streaming_history": 0, ARTIST_GENRES: 2, "sync_runs": 3}
 FOR_THE_LIVE_FEED = (
     "to read recently_played (the live feed); importing a data export alone (history_path) "
     "needs no Spotify credentials"
@@ -151,6 +154,7 @@ class TapSpotifyRecent(Tap):
         *GENRE_SETTINGS,
     ).to_dict()
 
+    @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """Validate the schema, then the formats JSON Schema leaves unchecked (dates, URLs).
 
@@ -174,6 +178,7 @@ class TapSpotifyRecent(Tap):
             )
         return schema_errors + errors
 
+    @override
     def load_state(self, state: dict[str, t.Any]) -> None:
         """Load the state, refusing one that is not shaped like a Singer state.
 
@@ -192,6 +197,7 @@ class TapSpotifyRecent(Tap):
             raise TapError(msg)
         super().load_state(state)
 
+    @override
     def discover_streams(self) -> list[Stream]:
         """The streams; imported here so `--about` stays quick."""
         from tap_spotify_recent.genres.stream import ArtistGenresStream
@@ -210,17 +216,22 @@ class TapSpotifyRecent(Tap):
             SyncRunsStream(self),
         ]
 
-    def load_streams(self) -> list[Stream]:
+    @property
+    @override
+    def streams(self) -> dict[str, Stream]:
         """The streams in sync order: export, live feed, ``artist_genres``, ``sync_runs``.
 
         The import makes no request, so a wrong history_path fails before the live feed
         writes anything, and a refused token or an unreachable Spotify cannot stop it.
         ``artist_genres`` looks up the artists of the plays the others emitted in this run;
-        ``sync_runs`` records what they all did.
+        ``sync_runs`` records what they all did. (The SDK loads them sorted by name.)
         """
-        order = {"streaming_history": 0, ARTIST_GENRES: 2, "sync_runs": 3}
-        return sorted(super().load_streams(), key=lambda stream: order.get(stream.name, 1))
+        loaded = super().streams
+        return dict(sorted(loaded.items(), key=lambda item: SYNC_ORDER.get(item[0], 1)))
 
+    # The SDK marks sync_all final and offers no hook before the streams sync: this runs the
+    # tap's checks first, then the SDK's sync_all unchanged.
+    @override  # type: ignore[misc]
     def sync_all(self) -> None:
         """Sync; without credentials (an export import), skip the live feed and say so.
 

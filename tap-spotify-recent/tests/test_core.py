@@ -47,7 +47,8 @@ class TestTapSpotifyRecent(_StandardTests):
     """Standard tests, with the contract server running for the class."""
 
     @pytest.fixture(scope="class", autouse=True)
-    def contract_server(self):
+    @classmethod
+    def contract_server(cls):
         with SERVER, MUSICBRAINZ:
             yield SERVER
 

@@ -581,7 +581,7 @@ def test_without_history_path_the_export_reader_is_not_imported(spotify_server, 
     assert run.returncode == 0
     imported = {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines()}
     assert "tap_spotify_recent.streams" in imported  # the import log works
-    assert not {"ijson", "tap_spotify_recent.importer", "tap_spotify_recent.export"} & imported
+    assert not {"ijson", "tap_spotify_recent.export"} & imported
 
 
 def test_history_and_recently_played_in_one_run_keep_their_own_state(spotify_server, sync_tap):

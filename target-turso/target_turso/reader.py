@@ -16,6 +16,7 @@ from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.io_base import SingerReader
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.singerlib.json import deserialize_json
+from typing_extensions import override
 
 from target_turso.connector import DatabaseWriteError
 
@@ -24,14 +25,19 @@ _LOGGER = logging.getLogger("target-turso.reader")
 _DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
 
 # What each message type must carry, and the JSON type of each field.
-_REQUIRED: dict[str, dict[str, type | tuple[type, ...]]] = {
+_REQUIRED: dict[str, dict[str, type]] = {
     "RECORD": {"stream": str, "record": dict},
     "SCHEMA": {"stream": str, "schema": dict},
     "STATE": {"value": object},
     "ACTIVATE_VERSION": {"stream": str, "version": int},
     "BATCH": {"stream": str, "encoding": dict, "manifest": list},
 }
-_JSON_NAMES = {str: "a string", dict: "an object", list: "an array", int: "an integer"}
+_JSON_NAMES: dict[type, str] = {
+    str: "a string",
+    dict: "an object",
+    list: "an array",
+    int: "an integer",
+}
 
 
 # Errors about the database, not the input line being read when they happened.
@@ -162,6 +168,7 @@ class NumberedSingerReader(SingerReader):
         super().__init__()
         self._warned_non_finite: set[tuple[str, str]] = set()
 
+    @override
     def process_lines(
         self,
         file_input: t.IO[str] | None,
@@ -193,6 +200,7 @@ class NumberedSingerReader(SingerReader):
             stats[kind] += 1
         return stats
 
+    @override
     def deserialize_json(self, line: str | bytes) -> dict:
         """Parse one line, numbers exact (floats as Decimal), with a short, precise error.
 
@@ -240,6 +248,7 @@ class NumberedSingerReader(SingerReader):
                     stream,
                 )
 
+    @override
     def _process_unknown_message(self, message_dict: dict) -> None:
         msg = (
             f"unknown message type {message_dict['type']!r} "

@@ -13,6 +13,7 @@ from singer_sdk.exceptions import InvalidRecord, MissingKeyPropertiesError
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator, JSONSchemaValidator
+from typing_extensions import override
 
 from target_turso import connector as sql
 from target_turso import migrate
@@ -49,6 +50,7 @@ class RustJSONSchemaValidator(BaseJSONSchemaValidator):
         super().__init__(schema)
         self._validator = jsonschema_rs.validator_for(schema, validate_formats=False, offline=True)
 
+    @override
     def validate(self, record: dict[str, t.Any]) -> None:
         """Raise InvalidRecord naming the offending property."""
         if self._validator.is_valid(record):
@@ -121,6 +123,7 @@ class TursoSink(BatchSink):
     # Per-record properties the SDK reads for every record: computed once.
 
     @property
+    @override
     def include_sdc_metadata_properties(self) -> bool:
         """Whether records get `_sdc_*` properties: all (`add_record_metadata`), or versions."""
         return self._add_record_metadata or self._versioned
@@ -130,6 +133,7 @@ class TursoSink(BatchSink):
         return bool(self.config.get("add_record_metadata", False))
 
     @property
+    @override
     def is_full(self) -> bool:
         """Whether the batch has `batch_size_rows` records (default 10,000)."""
         return self._batch_records_read >= self._max_rows
@@ -141,6 +145,7 @@ class TursoSink(BatchSink):
     # ACTIVATE_VERSION (as MeltanoLabs' target-postgres)
 
     @property
+    @override
     def process_activate_version_messages(self) -> bool:
         """The `activate_version` setting."""
         return self._target.activates_versions
@@ -150,6 +155,7 @@ class TursoSink(BatchSink):
         """The `hard_delete` setting: delete rows of older versions instead of marking them."""
         return bool(self.config.get("hard_delete", False))
 
+    @override
     def _add_sdc_metadata_to_schema(self) -> None:
         """All `_sdc_*` properties with `add_record_metadata`, else those versions need."""
         if self._add_record_metadata:
@@ -162,6 +168,7 @@ class TursoSink(BatchSink):
                 "format": "date-time",
             }
 
+    @override
     def _add_sdc_metadata_to_record(self, record: dict, message: dict, context: dict) -> None:
         if self._add_record_metadata:
             super()._add_sdc_metadata_to_record(record, message, context)
@@ -182,6 +189,7 @@ class TursoSink(BatchSink):
             self._validator = self.get_validator()
             self.setup()
 
+    @override
     def activate_version(self, new_version: int) -> None:
         """Mark deleted (or delete) the rows of versions older than `new_version`.
 
@@ -212,6 +220,7 @@ class TursoSink(BatchSink):
 
     # Validation and parsing (run per record, so errors can name the input line)
 
+    @override
     def get_validator(self) -> BaseJSONSchemaValidator | None:
         """jsonschema-rs, or the SDK's validator for schemas it cannot compile."""
         if not self.validate_schema:
@@ -221,6 +230,7 @@ class TursoSink(BatchSink):
         except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError):
             return JSONSchemaValidator(self.schema)  # raises the SDK's InvalidJSONSchema
 
+    @override
     def _validate_and_parse(self, record: dict) -> dict:
         """Validate, then normalise dates and times to their canonical text (datetimes.py).
 
@@ -249,6 +259,7 @@ class TursoSink(BatchSink):
                 self._bad_date_time(record, name, error)
         return record
 
+    @override
     def _singer_validate_message(self, record: dict) -> None:
         """The SDK's key check, in one line naming the missing key properties."""
         if missing := [key for key in self._key_properties if key not in record]:
@@ -294,6 +305,7 @@ class TursoSink(BatchSink):
             ", ".join(key),
         )
 
+    @override
     def setup(self) -> None:
         """Prepare the table in one transaction: create it, or evolve it for this schema.
 
@@ -401,6 +413,7 @@ class TursoSink(BatchSink):
 
     # Records
 
+    @override
     def process_record(self, record: dict, context: dict) -> None:
         """Queue the record as a row; a later record with the same key replaces it.
 
@@ -470,6 +483,7 @@ class TursoSink(BatchSink):
 
     # BATCH messages
 
+    @override
     def process_batch_files(self, encoding: BaseBatchFileEncoding, files: t.Sequence[str]) -> None:
         """Load a BATCH message's files; an error names the file (and the record in it)."""
         for path in files:
@@ -519,6 +533,7 @@ class TursoSink(BatchSink):
 
     # Batch
 
+    @override
     def process_batch(self, context: dict) -> None:
         """Write the batch in one transaction: overwrite, widen, multi-row upsert.
 
@@ -562,6 +577,7 @@ class TursoSink(BatchSink):
     def _overwrite_pending(self) -> bool:
         return self.load_method == OVERWRITE and self.table_name not in self._target.overwritten
 
+    @override
     def clean_up(self) -> None:
         """With `overwrite`, empty the table even if the stream sent no records."""
         if self._insert.columns and self._overwrite_pending():

@@ -39,6 +39,7 @@ from libsql_access.retry import RetryPolicy
 from libsql_access.schema import quote_identifier
 from meltano.core.setting_definition import SettingDefinition, SettingKind
 from meltano.core.state_store.base import MeltanoState, StateIDLockedError, StateStoreManager
+from typing_extensions import override
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -142,6 +143,7 @@ class LibSQLStateStoreManager(StateStoreManager):
         self._connection: Connection | None = None
 
     @property
+    @override
     def label(self) -> str:
         """Where the state lives, without credentials."""
         return f"libSQL database at {redact_url(self.database_url)}"
@@ -156,6 +158,7 @@ class LibSQLStateStoreManager(StateStoreManager):
             self._connection.commit()
         return self._connection
 
+    @override
     def close(self) -> None:
         """Close the connection; a held run lock stays until the process exits."""
         if self._connection is not None:
@@ -182,6 +185,7 @@ class LibSQLStateStoreManager(StateStoreManager):
             message = describe_error(error, self.database_url, self.auth_token, _SETTINGS)
             raise DatabaseConnectionError(message) from None
 
+    @override
     def set(self, state: MeltanoState) -> None:
         """Write the whole state of `state.state_id` (Meltano merges partials first)."""
         row = (
@@ -191,6 +195,7 @@ class LibSQLStateStoreManager(StateStoreManager):
         )
         self._do(lambda connection: _write(connection, _UPSERT_STATE, row))
 
+    @override
     def get(self, state_id: str) -> MeltanoState | None:
         """Read the state of `state_id`, claiming the job's run lock.
 
@@ -210,10 +215,12 @@ class LibSQLStateStoreManager(StateStoreManager):
             partial_state=json.loads(row[1]),
         )
 
+    @override
     def delete(self, state_id: str) -> None:
         """Remove the state row of `state_id`."""
         self._do(lambda connection: _write(connection, _DELETE_STATE, (state_id,)))
 
+    @override
     def get_state_ids(self, pattern: str | None = None) -> Iterable[str]:
         """List state IDs, optionally filtered by a glob pattern (`*`, `?`)."""
         rows = self._do(
@@ -222,6 +229,7 @@ class LibSQLStateStoreManager(StateStoreManager):
         return [row[0] for row in rows]
 
     @contextmanager
+    @override
     def acquire_lock(self, state_id: str, *, retry_seconds: float) -> Iterator[None]:
         """Hold `state_id`'s lock while Meltano writes; wait while another run holds it."""
         held_before = _RUN_LOCKS.holds(self.database_url, state_id)

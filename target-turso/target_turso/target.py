@@ -16,6 +16,7 @@ from singer_sdk.exceptions import ConfigValidationError, SingerSDKError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
 from singer_sdk.singerlib.exceptions import InvalidInputLine, SingerReadError
 from singer_sdk.target_base import Target
+from typing_extensions import override
 
 from target_turso.connector import DatabaseWriteError, TursoConnector
 from target_turso.naming import sql_fold, suffixed
@@ -44,6 +45,7 @@ class LoadStats:
         self.batches += 1
         self.statements += statements
 
+    @override
     def __str__(self) -> str:
         per_batch = self.statements / self.batches if self.batches else 0.0
         return (
@@ -207,6 +209,7 @@ class TargetTurso(Target):
                 )
         return self._tables[stream_name]
 
+    @override
     def get_sink(
         self,
         stream_name: str,
@@ -232,6 +235,7 @@ class TargetTurso(Target):
         )
 
     @classmethod
+    @override
     def append_builtin_config(cls, config_jsonschema: dict) -> None:
         """Add the SDK's settings, except its twin of `activate_version`."""
         super().append_builtin_config(config_jsonschema)
@@ -242,12 +246,14 @@ class TargetTurso(Target):
         """The `activate_version` setting."""
         return bool(self.config.get("activate_version", True))
 
+    @override
     def _process_record_message(self, message_dict: dict) -> None:
         stream_name = message_dict["stream"]
         if message_dict.get("version") is not None and stream_name not in self.versioned_streams:
             self._start_versions(stream_name)
         super()._process_record_message(message_dict)
 
+    @override
     def _process_activate_version_message(self, message_dict: dict) -> None:
         self._require_schema(message_dict["stream"], "ACTIVATE_VERSION")
         if message_dict["stream"] not in self.versioned_streams:
@@ -263,6 +269,7 @@ class TargetTurso(Target):
             if isinstance(sink := self._sinks_active.get(stream_map.stream_alias), TursoSink):
                 sink.start_versions()
 
+    @override
     def _process_batch_message(self, message_dict: dict) -> None:
         self._require_schema(message_dict["stream"], "BATCH")
         super()._process_batch_message(message_dict)
@@ -272,6 +279,7 @@ class TargetTurso(Target):
             msg = f"{kind} message for stream {stream_name!r} arrived before its SCHEMA"
             raise InvalidInputLine(msg)
 
+    @override
     def process_endofpipe(self) -> None:
         """Write everything, emit the last STATE, then close the connection."""
         super().process_endofpipe()
@@ -280,6 +288,7 @@ class TargetTurso(Target):
             self._connector.close()
 
     @classmethod
+    @override
     def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
         """Read the `--config` files; one that is missing or no JSON object ends the run.
 
@@ -292,7 +301,8 @@ class TargetTurso(Target):
         return super().cb_config(ctx, param, value)
 
     @classmethod
-    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
+    @override
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
         """Run the target; a user error ends it with one clear line and exit code 1."""
         # A batch keeps thousands of parsed records alive, which the cyclic garbage
         # collector would rescan again and again (a fifth of the run time). JSON

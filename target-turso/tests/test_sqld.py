@@ -41,9 +41,9 @@ def feed(process: subprocess.Popen, lines: list[str]) -> threading.Thread:
     """
 
     def write() -> None:
-        with contextlib.suppress(BrokenPipeError):
+        # Closed either way: a pipe the target closed first still holds a file descriptor here.
+        with contextlib.suppress(BrokenPipeError), process.stdin:
             process.stdin.writelines(lines)
-            process.stdin.close()
 
     thread = threading.Thread(target=write, daemon=True)
     thread.start()
@@ -119,7 +119,8 @@ def test_sqld_killed_mid_load_then_rerun_gives_exactly_one_clean_runs_rows(
     config.write_text(json.dumps({"database_url": server.url, "batch_size_rows": 1000}))
     with (tmp_path / "stderr.log").open("w+") as stderr:
         target = load_while_killing_sqld(target_cli, config, server, lines, 8000, stderr)
-        stdout = target.stdout.read()
+        with target.stdout:
+            stdout = target.stdout.read()
         target.wait(timeout=60)
         stderr.seek(0)
         log = stderr.read()
@@ -152,7 +153,8 @@ def test_sqld_restarted_while_the_target_retries_loses_nothing(sqld_factory, tmp
     target = load_while_killing_sqld(target_cli, config, server, lines, 2500, subprocess.DEVNULL)
     time.sleep(0.3)
     server.start()
-    stdout = target.stdout.read()
+    with target.stdout:
+        stdout = target.stdout.read()
     target.wait(timeout=60)
     assert target.returncode == 0
     assert stdout == '{"done": 5000}\n'

@@ -52,6 +52,7 @@ def hold_lock(uri: str, state_id: str, *, timeout: int, hold_for: float) -> subp
         text=True,
     )
     assert process.stdout.readline().strip() == "held"
+    process.stdout.close()  # it prints nothing more
     return process
 
 

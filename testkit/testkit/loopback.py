@@ -27,7 +27,8 @@ class LoopbackServer:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        # typeshed allows a bytes host (Unix sockets); an IPv4 server's host is text.
+        return f"http://{t.cast('str', host)}:{port}"
 
     def start(self: S) -> S:
         # A short poll interval: stop() waits for it, and tests stop a server each.

@@ -24,7 +24,12 @@ from testkit.spotify.server import SpotifyServer
 if t.TYPE_CHECKING:
     from testkit.sqld import SqldServer
 
-S = t.TypeVar("S", bound="SqldServer | SpotifyServer | MusicBrainzServer")
+S = t.TypeVar("S", bound="_Server")
+
+
+class _Server(t.Protocol):
+    def start(self: S) -> S: ...
+    def stop(self) -> None: ...
 
 
 @pytest.fixture

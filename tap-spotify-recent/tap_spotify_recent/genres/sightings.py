@@ -14,6 +14,7 @@ from abc import abstractmethod
 from dataclasses import dataclass
 
 from singer_sdk import Stream
+from typing_extensions import override
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -82,18 +83,20 @@ class _NotesArtists(Stream):
     def sightings(self, record: Record) -> Iterator[Sighting]:
         """The artists of ``record``."""
 
+    @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         """Note the record's artists, then emit it unchanged."""
-        row = super().post_process(row, context)
+        processed = super().post_process(row, context)
         genres = self._artist_genres()
-        if row is not None and genres is not None:
-            genres.note(self.sightings(row))
-        return row
+        if processed is not None and genres is not None:
+            genres.note(self.sightings(processed))
+        return processed
 
 
 class NotesLiveArtists(_NotesArtists):
     """For ``recently_played``: every credited artist, with the track's ISRC."""
 
+    @override
     def sightings(self, record: Record) -> Iterator[Sighting]:
         """The play's credited artists."""
         return live_sightings(record)
@@ -104,8 +107,9 @@ class NotesExportedArtists(_NotesArtists):
 
     # An export repeats a few thousand names over hundreds of thousands of plays: each name
     # is handed over once (noting every play took 10 µs, a tenth of the import's time).
-    _names_noted: set[str] | None = None
+    _names_noted: set[str | None] | None = None
 
+    @override
     def sightings(self, record: Record) -> Iterator[Sighting]:
         """The play's album artist, unless it was handed over already."""
         if self._names_noted is None:

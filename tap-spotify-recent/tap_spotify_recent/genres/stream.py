@@ -28,6 +28,7 @@ import requests
 from singer_sdk import Stream
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.streams import RESTStream
+from typing_extensions import override
 
 from tap_spotify_recent.client import REQUEST_TIMEOUT_SECONDS, _retry_after
 from tap_spotify_recent.errors import TapError
@@ -80,7 +81,9 @@ class ArtistGenresStream(RESTStream):
         self._requests = 0
         self._next_request_at = 0.0
 
-    @property
+    # mypy reports a settable property's override even with @override (mypy#15900).
+    @property  # type: ignore[explicit-override]
+    @override
     def selected(self) -> bool:
         """Selected in the catalog, and given a ``musicbrainz_contact``.
 
@@ -94,21 +97,25 @@ class ArtistGenresStream(RESTStream):
         Stream.selected.fset(self, value)  # type: ignore[attr-defined]
 
     @property
+    @override
     def emit_activate_version_messages(self) -> bool:
         """Never: each run emits a few artists, and a new table version would delete the rest."""
         return False
 
     @property
+    @override
     def url_base(self) -> str:
         """The ``musicbrainz_url`` setting."""
         return self.config["musicbrainz_url"].rstrip("/")
 
     @property
+    @override
     def timeout(self) -> int:
         """Seconds to wait for an answer."""
         return REQUEST_TIMEOUT_SECONDS
 
     @cached_property
+    @override
     def user_agent(self) -> str:
         """``tap-spotify-recent/<version> ( <musicbrainz_contact> )``."""
         return user_agent(self.config[CONTACT])
@@ -122,6 +129,7 @@ class ArtistGenresStream(RESTStream):
 
     # The run: queue, look up within the budget, keep the rest for later.
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[Record]:
         """Queue this run's artists, then emit the records of the lookups the budget allows."""
         state = self.get_context_state(context)
@@ -165,6 +173,7 @@ class ArtistGenresStream(RESTStream):
             yield from self._match_links(book.waiting(LINK, URL_BATCH), book, today)
             return
         artist = book.waiting(step)[0]
+        record: Record | None
         try:
             if step == GENRES:
                 record = self._genres(artist)
@@ -272,6 +281,7 @@ class ArtistGenresStream(RESTStream):
             raise TapError(msg)
         return body
 
+    @override
     def _request(
         self, prepared_request: requests.PreparedRequest, context: Context | None
     ) -> requests.Response:
@@ -286,6 +296,7 @@ class ArtistGenresStream(RESTStream):
             interval = float(self.config["musicbrainz_request_interval_seconds"])
             self._next_request_at = time.monotonic() + interval
 
+    @override
     def validate_response(self, response: requests.Response) -> None:
         """Retry 503 and 5xx; a 400 refuses one lookup; a 403 needs the user."""
         status = response.status_code
@@ -316,11 +327,13 @@ class ArtistGenresStream(RESTStream):
         )
         raise TapError(msg)
 
+    @override
     def response_error_message(self, response: requests.Response) -> str:
         """Status, path and MusicBrainz's message (no query: it holds artist names)."""
         path = urlparse(response.url).path
         return f"{response.status_code} {response.reason} for {path} ({_message(response)})"
 
+    @override
     def backoff_wait_generator(self) -> Generator[float, t.Any, None]:
         """``Retry-After`` when MusicBrainz sends one, else twice the interval, doubling."""
         base = max(float(self.config["musicbrainz_request_interval_seconds"]), 1.0)
@@ -334,14 +347,17 @@ class ArtistGenresStream(RESTStream):
             failures += 1
             exception = yield wait
 
+    @override
     def backoff_max_tries(self) -> int:
         """TRIES."""
         return TRIES
 
+    @override
     def backoff_jitter(self, value: float) -> float:
         """No jitter: ``Retry-After`` is honoured as given."""
         return value
 
+    @override
     def backoff_handler(self, details: Details) -> None:
         """One warning line per retry."""
         self.log(

@@ -19,19 +19,19 @@ import shlex
 import sys
 import threading
 import typing as t
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
+from typing_extensions import override
 
 from tap_spotify_recent.errors import (
     AUTH_COMMAND,
     SCOPE,
     TapError,
-    json_object,
-    token_endpoint_error,
+    token_answer,
     token_without,
 )
 from tap_spotify_recent.instants import add_months
@@ -51,6 +51,7 @@ class _CallbackHandler(BaseHTTPRequestHandler):
     # thread, and one that sends nothing for this long is closed.
     timeout = IDLE_CONNECTION_SECONDS
 
+    @override
     def log_message(self, format: str, *args: t.Any) -> None:
         """Keep the terminal for the instructions."""
 
@@ -137,48 +138,71 @@ def authorize(
 ) -> None:
     """Run the authorization code flow and print the refresh token once."""
     state = secrets.token_urlsafe(24)
-    try:
-        server = _CallbackServer(port, state)
-    except OSError as exc:
-        msg = f"Cannot listen on 127.0.0.1:{port} ({exc.strerror}). Pick another --port."
-        raise TapError(msg) from None
-    with server:
-        query = {
-            "client_id": client_id,
-            "response_type": "code",
-            "redirect_uri": server.redirect_uri,
-            "state": state,
-            "scope": SCOPE,
-        }
-        url = f"{authorize_url}?{urlencode(query)}"
-        _say(
-            "1. In the Spotify Developer Dashboard, add this Redirect URI to your app:\n"
-            f"     {server.redirect_uri}\n"
-            "   (Spotify accepts 127.0.0.1 with any port when registered as "
-            f"http://127.0.0.1{CALLBACK_PATH}; never localhost.)\n"
-            "2. Open this URL, log in and click Agree:\n"
-            f"     {url}\n"
-            f"Waiting up to {timeout:g} seconds for Spotify to redirect back..."
-        )
+    with _listen(port, state) as server:
+        url = _consent_url(authorize_url, client_id, server.redirect_uri, state)
+        _say(_consent_steps(server.redirect_uri, url, timeout))
         if open_browser:
             import webbrowser
 
             webbrowser.open(url)
         callback = server.wait_for_callback(timeout)
-    if "error" in callback:
-        msg = (
-            f"Spotify did not authorize the app ({callback['error']}): run `{AUTH_COMMAND}` again."
-        )
-        raise TapError(msg)
     refresh_token = _exchange_code(
-        code=callback.get("code", ""),
+        code=_authorization_code(callback),
         redirect_uri=server.redirect_uri,
         client_id=client_id,
         client_secret=client_secret,
         token_url=token_url,
     )
-    today = datetime.now(timezone.utc).date()
-    _say(
+    _say(_storing_steps(refresh_token, datetime.now(timezone.utc).date()))
+
+
+def _listen(port: int, state: str) -> _CallbackServer:
+    """The redirect URI's server on ``port``, or an error saying to pick another port."""
+    try:
+        return _CallbackServer(port, state)
+    except OSError as exc:
+        msg = f"Cannot listen on 127.0.0.1:{port} ({exc.strerror}). Pick another --port."
+        raise TapError(msg) from None
+
+
+def _consent_url(authorize_url: str, client_id: str, redirect_uri: str, state: str) -> str:
+    """Spotify's consent page for this app, scope and redirect URI."""
+    query = {
+        "client_id": client_id,
+        "response_type": "code",
+        "redirect_uri": redirect_uri,
+        "state": state,
+        "scope": SCOPE,
+    }
+    return f"{authorize_url}?{urlencode(query)}"
+
+
+def _consent_steps(redirect_uri: str, url: str, timeout: float) -> str:
+    """What the user does before Spotify redirects back: register the URI, open the URL."""
+    return (
+        "1. In the Spotify Developer Dashboard, add this Redirect URI to your app:\n"
+        f"     {redirect_uri}\n"
+        "   (Spotify accepts 127.0.0.1 with any port when registered as "
+        f"http://127.0.0.1{CALLBACK_PATH}; never localhost.)\n"
+        "2. Open this URL, log in and click Agree:\n"
+        f"     {url}\n"
+        f"Waiting up to {timeout:g} seconds for Spotify to redirect back..."
+    )
+
+
+def _authorization_code(callback: dict[str, str]) -> str:
+    """The code of Spotify's redirect, or an error if the user did not agree."""
+    if "error" in callback:
+        msg = (
+            f"Spotify did not authorize the app ({callback['error']}): run `{AUTH_COMMAND}` again."
+        )
+        raise TapError(msg)
+    return callback.get("code", "")
+
+
+def _storing_steps(refresh_token: str, today: date) -> str:
+    """The ``meltano config`` lines that store the token, and when to authorize again."""
+    return (
         "\nAuthorized. Store the refresh token now; it is not shown again:\n\n"
         f"  meltano config set {PLUGIN} refresh_token {shlex.quote(refresh_token)}\n"
         f"  meltano config set {PLUGIN} refresh_token_obtained_at {today.isoformat()}\n\n"
@@ -202,14 +226,7 @@ def _exchange_code(
     except requests.RequestException as exc:
         msg = f"Could not reach the token endpoint {token_url} ({type(exc).__name__})."
         raise TapError(msg) from None
-    if not response.ok:
-        raise token_endpoint_error(response, grant="authorization_code")
-    token = json_object(
-        response,
-        setting="token_url",
-        expected="Spotify's token endpoint",
-        secrets=(client_secret,),
-    )
+    token = token_answer(response, grant="authorization_code", client_secret=client_secret)
     refresh_token = token.get("refresh_token")
     if not isinstance(refresh_token, str) or not refresh_token:
         raise token_without("refresh_token", response, token)
@@ -247,26 +264,35 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command; return the exit status."""
-    args = _arguments(argv)
-    try:
-        config = json.loads(args.config.read_text()) if args.config else {}
-        client_id = args.client_id or _setting("client_id", config)
-        client_secret = args.client_secret or _setting("client_secret", config)
-        token_url = args.token_url or _setting("token_url", config) or DEFAULT_TOKEN_URL
+def _credentials(args: argparse.Namespace) -> tuple[str, str, str]:
+    """Client id, client secret and token URL: options, then Meltano's environment, then --config.
+
+    Missing client id or secret is an error naming both ways to give them.
+    """
+    config = json.loads(args.config.read_text()) if args.config else {}
+    client_id = args.client_id or _setting("client_id", config)
+    client_secret = args.client_secret or _setting("client_secret", config)
+    token_url = args.token_url or _setting("token_url", config) or DEFAULT_TOKEN_URL
+    if not client_id or not client_secret:
         missing = [
             f"--{name.replace('_', '-')} (or {ENV_PREFIX}{name.upper()})"
             for name, value in (("client_id", client_id), ("client_secret", client_secret))
             if not value
         ]
-        if missing:
-            msg = f"Missing {' and '.join(missing)}: copy them from your app's Dashboard page."
-            raise TapError(msg)
+        msg = f"Missing {' and '.join(missing)}: copy them from your app's Dashboard page."
+        raise TapError(msg)
+    return client_id, client_secret, token_url
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; return the exit status."""
+    args = _arguments(argv)
+    try:
+        client_id, client_secret, token_url = _credentials(args)
         origin = urlsplit(token_url)
         authorize(
-            client_id=t.cast("str", client_id),
-            client_secret=t.cast("str", client_secret),
+            client_id=client_id,
+            client_secret=client_secret,
             token_url=token_url,
             authorize_url=args.authorize_url or f"{origin.scheme}://{origin.netloc}/authorize",
             port=args.port,

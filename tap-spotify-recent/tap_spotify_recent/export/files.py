@@ -1,4 +1,4 @@
-"""Spotify's privacy export: finding its streaming-history files and reading their entries.
+"""The export's streaming-history files: finding them (zip, folder, file) and reading entries.
 
 The export arrives as a zip (``my_spotify_data.zip``) that nests its files under a folder
 (``Spotify Extended Streaming History/``, ``Spotify Account Data/``, ``MyData/``); people also
@@ -161,14 +161,14 @@ def find_history_files(history_path: str) -> Export:
             if zipfile.is_zipfile(path):
                 _add_zip_members(path, f"{name}/", files, ignored)
             elif is_history_file(name):
-                files.append(HistoryFile(name, partial(path.open, "rb")))
+                files.append(HistoryFile(name, partial(_open_file, path)))
             else:
                 ignored.append(name)
     elif root.is_file() and zipfile.is_zipfile(root):
         _add_zip_members(root, "", files, ignored)
     elif root.is_file():
         # A file named on purpose is read whatever its name; its content must be history.
-        files.append(HistoryFile(root.name, partial(root.open, "rb")))
+        files.append(HistoryFile(root.name, partial(_open_file, root)))
     else:
         msg = f"history_path {history_path!r} does not exist (or cannot be read)."
         raise ExportError(msg)
@@ -201,7 +201,12 @@ def _natural_order(name: str | Path) -> list[t.Any]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(name))]
 
 
+def _open_file(path: Path) -> io.BufferedReader:
+    return path.open("rb")
+
+
 def _open_member(path: Path, member: str) -> io.BufferedIOBase:
     """A zip member's decompressed bytes; the member stays readable once the zip is closed."""
     with zipfile.ZipFile(path) as archive:
-        return archive.open(member)
+        # typeshed types a member of any mode as IO[bytes]; read mode gives a ZipExtFile.
+        return t.cast("zipfile.ZipExtFile", archive.open(member))

@@ -15,19 +15,19 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
-from tap_spotify_recent.export import ExportError, find_history_files
-from tap_spotify_recent.history import (
+from tap_spotify_recent.export.entries import (
     PERSONAL_FIELDS,
     MalformedEntryError,
     to_record,
     unknown_fields,
 )
+from tap_spotify_recent.export.files import ExportError, find_history_files
 
 if t.TYPE_CHECKING:
     import logging
     from collections.abc import Iterator
 
-    from tap_spotify_recent.export import HistoryFile
+    from tap_spotify_recent.export.files import HistoryFile
 
 STATE_KEY = "imported_files"
 #: Bumped when the records made from the same file change, so earlier imports are read again.
