@@ -21,11 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.report_100k import RUNS, load, run_cli, year_cell, year_pages
 from testkit.spotify.listening import history
 from testkit.spotify.singer import tap_output
 from testkit.sqld import SqldServer
-
-from benchmarks.report_100k import RUNS, load, run_cli, year_cell, year_pages
 
 START = dt.date(2015, 6, 1)
 
