@@ -507,3 +507,17 @@ def test_a_name_spotify_did_not_give_shows_as_no_name():
     assert body.count('<span class="name">(no name)</span>') == 2
     assert '<p class="names">(no name)</p>' in body
     assert "No plays." in body  # the albums
+
+
+def test_stale_tables_read_only_write_no_year_pages_and_say_so(year_history, run_years, tmp_path):
+    load_singer(year_history, DATA_FILES / "one_more_play.singer", tmp_path)  # not refreshed
+
+    report = run_years(year_history, "--no-views")
+
+    assert report.returncode == 0, report.stderr
+    assert [path.name for path in report.output.parent.iterdir()] == ["index.html"]
+    assert report.data()["years"] == []
+    assert (
+        "Year pages not written: they need the report's tables current (run "
+        "`listening-report refresh` with a read-write token)"
+    ) in report.stderr
