@@ -22,12 +22,16 @@ import typing as t
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from libsql_access.schema import quote_identifier, table_columns
+
 from listening_report.genres import ARTIST_GENRES
 from listening_report.genres import BODIES as GENRE_BODIES
-from listening_report.layout import quote_identifier, table_columns
 from listening_report.period import Period, local_time_sql, parse_utc, utc_text
 from listening_report.tables import TableNames
 from listening_report.views import streaks_sql
+
+if t.TYPE_CHECKING:
+    from libsql_access.dbapi import Connection
 
 TOP = 5
 """How many tracks, artists, albums and genres a year lists."""
@@ -226,7 +230,7 @@ FROM (SELECT * FROM ({top_genres}) LIMIT ?)"""
 """The year's top genres by the counting rule of `genres.play_genres`, over its credits."""
 
 
-def top_genres(connection: t.Any, prefix: str, period: Period) -> list[dict[str, t.Any]]:
+def top_genres(connection: Connection, prefix: str, period: Period) -> list[dict[str, t.Any]]:
     """Return the top genres of `period`'s plays (the `top_genres` view over them)."""
     tables = TableNames(prefix)
     where, params = period.plays_where()
@@ -249,7 +253,7 @@ class YearPages:
     `changes`: the time zone's UTC offsets over the plays (`StoredTimes.changes`).
     """
 
-    connection: t.Any
+    connection: Connection
     prefix: str
     changes: list[tuple[dt.datetime, int]]
 
@@ -321,7 +325,7 @@ def _compared(figures: dict[str, t.Any]) -> dict[str, t.Any]:
 
 
 def year_pages(
-    connection: t.Any,
+    connection: Connection,
     prefix: str,
     zone: ZoneInfo,
     changes: list[tuple[dt.datetime, int]],

@@ -172,9 +172,7 @@ class YearPage:
                     show(figure) if figure else "\u2013",
                     label,
                     listened(figure) if figure else "",
-                    self._compare_text(
-                        name, lambda f, show=show: f"{show(f)}, {_minutes(f['ms_played']):,} min"
-                    ),
+                    self._compare_text(name, _with_minutes(show)),
                 )
             )
         cards.append(
@@ -281,3 +279,8 @@ class YearPage:
     def render(self) -> str:
         """Return the whole page."""
         return html.render(self.data, page="year", body=self.body())
+
+
+def _with_minutes(show: t.Callable[[dict[str, t.Any]], str]) -> t.Callable[[dict[str, t.Any]], str]:
+    """`show`'s text of a figure, followed by its minutes."""
+    return lambda figure: f"{show(figure)}, {_minutes(figure['ms_played']):,} min"
