@@ -148,7 +148,7 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
             shown,
             profile,
             f"--screenshot={args.screenshot}",
-            "--window-size=1280,2980",
+            "--window-size=1280,3040",
             "--hide-scrollbars",
         )
 
