@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from listening_report import busiest
 from listening_report.layout import (
@@ -278,11 +278,13 @@ def read_health(
     today: date | None = None,
     *,
     stored: bool | None = None,
+    per_day: bool = True,
 ) -> SyncHealth:
     """The sync's health; `today` (default: the current UTC date) counts the token's days.
 
     `stored`: read the busiest span from the report's tables (None: when they exist), else
-    merge every play for it (see `_busiest_select`).
+    merge every play for it (see `_busiest_select`). `per_day`: read `days` too (another
+    pass over the runs; the report counts them per local day instead, see `runs_since`).
     """
     runs = _read_runs(connection, table_prefix)
     busiest_span = _busiest_select(connection, table_prefix, stored=stored)
@@ -296,7 +298,7 @@ def read_health(
     today_text = (today or date.today()).isoformat()
     cursor = connection.execute(_health_select(runs, busiest_span, "?"), (today_text,))
     row = dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
-    days = connection.execute(_per_day_select(runs)).fetchall()
+    days = connection.execute(_per_day_select(runs)).fetchall() if per_day else ()
     return SyncHealth(
         runs=row["runs"],
         first_run_at=row["first_run_at"],
@@ -326,20 +328,31 @@ def read_health(
     )
 
 
-def runs_since(connection: Connection, since: str, table_prefix: str = "") -> list[RunStart]:
-    """The runs started at or after the UTC instant `since`, oldest first.
+def runs_since(
+    connection: Connection, since: str, until: str, table_prefix: str = ""
+) -> list[RunStart]:
+    """The runs started from the UTC instant `since` until `until` (excluded), oldest first.
 
     The report counts them per local day. None without a `sync_runs` table.
     """
     runs = _read_runs(connection, table_prefix)
     if runs is None:
         return []
+    started_at = _instant(runs, "started_at")
+    gap = runs.column_expression("gap_detected")
+    run_id = quote_identifier("run_id")
+    # Through the key index: `run_id` starts with the UTC start (a day more: any offset).
     rows = connection.execute(
-        f"SELECT started_at, gap_detected FROM (\n{_runs_select(runs)}\n)\n"
-        "WHERE started_at >= ? ORDER BY started_at",
-        (since,),
+        f"SELECT * FROM (\n  SELECT {started_at} AS started_at, COALESCE({gap}, 0)\n"
+        f"  FROM {quote_identifier(runs.name)} WHERE {run_id} >= ? AND {run_id} < ?\n)\n"
+        "WHERE started_at >= ? AND started_at < ? ORDER BY started_at",
+        (_day_after(since, -1), _day_after(until, 1), since, until),
     ).fetchall()
     return [RunStart(started_at, bool(gap)) for started_at, gap in rows]
+
+
+def _day_after(instant: str, days: int) -> str:
+    return (date.fromisoformat(instant[:10]) + timedelta(days=days)).isoformat()
 
 
 _LATEST_COLUMNS: Sequence[str] = (
