@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from libsql_access.schema import quote_identifier
 
@@ -128,32 +128,42 @@ def _instant(table: Table, column: str) -> str:
 
 
 def _runs_select(runs: Table) -> str:
-    """Each run once: UTC instants, gap as 0/1, and the pause since the run before."""
-    started_at = _instant(runs, "started_at")
+    """Each run once: its times as stored, its start `t` as a Julian day, the pause before.
+
+    `t` is UTC whatever the stored offset; the gap is 0/1. Ordered by `t` (a number, cheaper
+    to sort than UTC text): UTC text is made only for the few runs shown (`_utc`).
+    """
+    started_at = runs.column_expression("started_at")
     return f"""SELECT
   started_at,
   finished_at,
+  t,
   gap_detected,
   plays_emitted,
   refresh_token_expires_on,
-  lag(started_at) OVER (ORDER BY started_at) AS previous_started_at,
-  round((julianday(started_at) - julianday(lag(started_at) OVER (ORDER BY started_at)))
-    * 86400, 3) AS pause_s
+  lag(started_at) OVER (ORDER BY t) AS previous_started_at,
+  round((t - lag(t) OVER (ORDER BY t)) * 86400, 3) AS pause_s
 FROM (
   SELECT
     {started_at} AS started_at,
-    {_instant(runs, "finished_at")} AS finished_at,
+    {runs.column_expression("finished_at")} AS finished_at,
+    julianday(upper({started_at})) AS t,
     COALESCE({runs.column_expression("gap_detected")}, 0) AS gap_detected,
     COALESCE({runs.column_expression("plays_emitted")}, 0) AS plays_emitted,
-    date({runs.column_expression("refresh_token_expires_on")}) AS refresh_token_expires_on
+    {runs.column_expression("refresh_token_expires_on")} AS refresh_token_expires_on
   FROM {quote_identifier(runs.name)}
-  WHERE {started_at} IS NOT NULL
-)"""
+)
+WHERE t IS NOT NULL"""
+
+
+def _utc(column: str) -> str:
+    """SQL for a stored date-time of `_runs_select` as UTC text."""
+    return normalized_instant(column)
 
 
 def _per_day_select(runs: Table) -> str:
     return f"""SELECT
-  substr(started_at, 1, 10) AS day,
+  date(t) AS day,
   count(*) AS runs,
   sum(gap_detected) AS gaps,
   sum(plays_emitted) AS plays_emitted,
@@ -172,27 +182,27 @@ def _health_select(runs: Table, busiest_span: str, today: str) -> str:
 {_runs_select(runs)}
 ),
 pauses AS (SELECT * FROM runs WHERE pause_s IS NOT NULL),
-latest AS (SELECT * FROM runs ORDER BY started_at DESC LIMIT 1),
-longest AS (SELECT * FROM pauses ORDER BY pause_s DESC, started_at LIMIT 1),
+latest AS (SELECT * FROM runs ORDER BY t DESC LIMIT 1),
+longest AS (SELECT * FROM pauses ORDER BY pause_s DESC, t LIMIT 1),
 busiest AS (
   SELECT span_s, first_played_at AS first_play_at, last_played_at AS last_play_at
   FROM ({busiest_span})
 )
 SELECT
   (SELECT count(*) FROM runs) AS runs,
-  (SELECT min(started_at) FROM runs) AS first_run_at,
-  latest.finished_at AS last_successful_run_at,
+  (SELECT {_utc("started_at")} FROM runs ORDER BY t LIMIT 1) AS first_run_at,
+  {_utc("latest.finished_at")} AS last_successful_run_at,
   latest.gap_detected AS last_run_found_gap,
-  (SELECT round(count(*) / (julianday(substr(max(started_at), 1, 10))
-    - julianday(substr(min(started_at), 1, 10)) + 1), 2) FROM runs) AS runs_per_day,
+  (SELECT round(count(*) / (julianday(date(max(t))) - julianday(date(min(t))) + 1), 2)
+    FROM runs) AS runs_per_day,
   longest.pause_s AS longest_pause_s,
-  longest.previous_started_at AS longest_pause_after,
-  longest.started_at AS longest_pause_before,
+  {_utc("longest.previous_started_at")} AS longest_pause_after,
+  {_utc("longest.started_at")} AS longest_pause_before,
   (SELECT pause_s FROM pauses ORDER BY pause_s
     LIMIT 1 OFFSET (SELECT (count(*) - 1) / 2 FROM pauses)) AS median_pause_s,
   (SELECT COALESCE(sum(gap_detected), 0) FROM runs) AS gaps,
-  latest.refresh_token_expires_on AS refresh_token_expires_on,
-  CAST(julianday(latest.refresh_token_expires_on) - julianday({today}) AS INTEGER)
+  date(latest.refresh_token_expires_on) AS refresh_token_expires_on,
+  CAST(julianday(date(latest.refresh_token_expires_on)) - julianday({today}) AS INTEGER)
     AS days_until_token_expires,
   busiest.span_s AS longest_safe_interval_s,
   busiest.first_play_at AS busiest_first_play_at,
@@ -279,11 +289,13 @@ def read_health(
     today: date | None = None,
     *,
     stored: bool | None = None,
+    per_day: bool = True,
 ) -> SyncHealth:
     """The sync's health; `today` (default: the current UTC date) counts the token's days.
 
     `stored`: read the busiest span from the report's tables (None: when they exist), else
-    merge every play for it (see `_busiest_select`).
+    merge every play for it (see `_busiest_select`). `per_day`: read `days` too (another
+    pass over the runs; the report counts them per local day instead, see `runs_since`).
     """
     runs = _read_runs(connection, table_prefix)
     busiest_span = _busiest_select(connection, table_prefix, stored=stored)
@@ -297,7 +309,7 @@ def read_health(
     today_text = (today or date.today()).isoformat()
     cursor = connection.execute(_health_select(runs, busiest_span, "?"), (today_text,))
     row = dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
-    days = connection.execute(_per_day_select(runs)).fetchall()
+    days = connection.execute(_per_day_select(runs)).fetchall() if per_day else ()
     return SyncHealth(
         runs=row["runs"],
         first_run_at=row["first_run_at"],
@@ -327,20 +339,31 @@ def read_health(
     )
 
 
-def runs_since(connection: Connection, since: str, table_prefix: str = "") -> list[RunStart]:
-    """The runs started at or after the UTC instant `since`, oldest first.
+def runs_since(
+    connection: Connection, since: str, until: str, table_prefix: str = ""
+) -> list[RunStart]:
+    """The runs started from the UTC instant `since` until `until` (excluded), oldest first.
 
     The report counts them per local day. None without a `sync_runs` table.
     """
     runs = _read_runs(connection, table_prefix)
     if runs is None:
         return []
+    started_at = _instant(runs, "started_at")
+    gap = runs.column_expression("gap_detected")
+    run_id = quote_identifier("run_id")
+    # Through the key index: `run_id` starts with the UTC start (a day more: any offset).
     rows = connection.execute(
-        f"SELECT started_at, gap_detected FROM (\n{_runs_select(runs)}\n)\n"
-        "WHERE started_at >= ? ORDER BY started_at",
-        (since,),
+        f"SELECT * FROM (\n  SELECT {started_at} AS started_at, COALESCE({gap}, 0)\n"
+        f"  FROM {quote_identifier(runs.name)} WHERE {run_id} >= ? AND {run_id} < ?\n)\n"
+        "WHERE started_at >= ? AND started_at < ? ORDER BY started_at",
+        (_day_after(since, -1), _day_after(until, 1), since, until),
     ).fetchall()
     return [RunStart(started_at, bool(gap)) for started_at, gap in rows]
+
+
+def _day_after(instant: str, days: int) -> str:
+    return (date.fromisoformat(instant[:10]) + timedelta(days=days)).isoformat()
 
 
 _LATEST_COLUMNS: Sequence[str] = (

@@ -522,16 +522,23 @@ def sync_health(queries: ReportQueries) -> dict[str, t.Any]:
     """
     zone = queries.period.timezone
     today = queries.now.astimezone(zone).date()
-    health = read_health(queries.connection, queries.views.prefix, today, stored=queries.tables)
+    health = read_health(
+        queries.connection, queries.views.prefix, today, stored=queries.tables, per_day=False
+    )
     section: dict[str, t.Any] = {"busiest": _span(queries, health.busiest_plays), "runs": None}
     if not health.runs:
         return section
     first_day = today - dt.timedelta(days=HEALTH_DAYS - 1)
-    since = dt.datetime.combine(first_day, dt.time(), tzinfo=zone)
+    since, until = (
+        dt.datetime.combine(day, dt.time(), tzinfo=zone)
+        for day in (first_day, today + dt.timedelta(days=1))
+    )
     per_day = {(first_day + dt.timedelta(days=n)).isoformat(): [0, 0] for n in range(HEALTH_DAYS)}
-    for run in runs_since(queries.connection, utc_text(since), queries.views.prefix):
+    for run in runs_since(
+        queries.connection, utc_text(since), utc_text(until), queries.views.prefix
+    ):
         counts = per_day.get(queries.period.local(run.started_at).date().isoformat())
-        if counts is not None:  # none after today (a wrong clock)
+        if counts is not None:  # a midnight that a time zone skips may shift a bound
             counts[0] += 1
             counts[1] += run.gap_detected
     pause = health.longest_pause

@@ -295,5 +295,5 @@ def test_stored_views_need_no_sqlite_newer_than_their_window_functions(merged_hi
 
     views = merged_history.query("SELECT name, sql FROM sqlite_master WHERE type = 'view'")
 
-    assert len(views) == 14
+    assert len(views) == 15
     assert [name for name, sql in views if "MATERIALIZED" in sql.upper()] == []
