@@ -70,6 +70,45 @@ class Database:
         return SQLD_STATEMENT_ERRORS.run_connected(lambda: connect(self.url, self.token), work)
 
 
+def track_row(
+    uri: str, name: str, artists: str, album: str, plays: int, ms: int
+) -> dict[str, object]:
+    """A row of the report's top tracks, as the report data holds it."""
+    return {
+        "track_uri": uri,
+        "track_name": name,
+        "artist_names": artists,
+        "album_name": album,
+        "plays": plays,
+        "ms_played": ms,
+    }
+
+
+def artist_row(key: str, name: str, plays: int, ms: int, tracks: int) -> dict[str, object]:
+    """A row of the report's top artists, as the report data holds it."""
+    return {
+        "artist_key": key,
+        "artist_name": name,
+        "plays": plays,
+        "ms_played": ms,
+        "tracks": tracks,
+    }
+
+
+def album_row(
+    key: str, name: str, artists: str, plays: int, ms: int, tracks: int
+) -> dict[str, object]:
+    """A row of the report's top albums, as the report data holds it."""
+    return {
+        "album_key": key,
+        "album_name": name,
+        "artist_names": artists,
+        "plays": plays,
+        "ms_played": ms,
+        "tracks": tracks,
+    }
+
+
 def _target_config(database: Database, tmp_path: Path, settings: dict[str, object]) -> Path:
     config = {"database_url": database.url, "table_prefix": database.prefix, **settings}
     if database.token:

@@ -8,41 +8,12 @@ Sunday 23:10 UTC, into the next week) and play 6 (2024-01-31 23:30 UTC) into Feb
 from __future__ import annotations
 
 from .reportkit import DATA_FILES, Database, load_singer
+from .reportkit import album_row as album
+from .reportkit import artist_row as artist
+from .reportkit import track_row as track
 
 MORNING = "spotify:track:morning"
 DEMO = "spotify:local:Home+Tapes:Garage+Demos:Demo+1:120"
-
-
-def track(uri, name, artists, album, plays, ms):
-    return {
-        "track_uri": uri,
-        "track_name": name,
-        "artist_names": artists,
-        "album_name": album,
-        "plays": plays,
-        "ms_played": ms,
-    }
-
-
-def artist(key, name, plays, ms, tracks):
-    return {
-        "artist_key": key,
-        "artist_name": name,
-        "plays": plays,
-        "ms_played": ms,
-        "tracks": tracks,
-    }
-
-
-def album(key, name, artists, plays, ms, tracks):
-    return {
-        "album_key": key,
-        "album_name": name,
-        "artist_names": artists,
-        "plays": plays,
-        "ms_played": ms,
-        "tracks": tracks,
-    }
 
 
 def heatmap(cells: dict[tuple[int, int], tuple[int, int]]) -> dict[str, list[list[int]]]:

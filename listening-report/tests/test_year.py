@@ -38,7 +38,7 @@ from listening_report.report import ReportQueries
 from listening_report.year import year_pages
 from listening_report.year_page import percent_change
 
-from .reportkit import DATA_FILES, Database, chromium, load_singer
+from .reportkit import DATA_FILES, Database, album_row, artist_row, chromium, load_singer, track_row
 from .test_browser import Elements
 
 NEW_YORK = "America/New_York"
@@ -58,38 +58,15 @@ ASH = ("spotify:album:ash", "Ash", "Cinder")
 
 
 def track(spec, plays, ms):
-    uri, name, artists, album = spec
-    return {
-        "track_uri": uri,
-        "track_name": name,
-        "artist_names": artists,
-        "album_name": album,
-        "plays": plays,
-        "ms_played": ms,
-    }
+    return track_row(*spec, plays, ms)
 
 
 def artist(spec, plays, ms, tracks):
-    key, name = spec
-    return {
-        "artist_key": key,
-        "artist_name": name,
-        "plays": plays,
-        "ms_played": ms,
-        "tracks": tracks,
-    }
+    return artist_row(*spec, plays, ms, tracks)
 
 
 def album(spec, plays, ms, tracks):
-    key, name, artists = spec
-    return {
-        "album_key": key,
-        "album_name": name,
-        "artist_names": artists,
-        "plays": plays,
-        "ms_played": ms,
-        "tracks": tracks,
-    }
+    return album_row(*spec, plays, ms, tracks)
 
 
 def best(name, value, plays, ms):
