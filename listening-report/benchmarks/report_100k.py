@@ -398,8 +398,6 @@ def measure_genres(database: reportkit.Database, counted, url: str, workdir: Pat
     figures["genres identical"] = data == reference
     figures["genres"] = data["genres"]
     figures["genre page"] = page.stat().st_size
-    top = 'SELECT * FROM "top_genres" LIMIT 10'
-    figures["top_genres view"] = median_seconds(lambda: database.query(top))
     return figures
 
 
@@ -447,9 +445,6 @@ def merged_cells(f: dict) -> dict[str, str]:
             "yes" if f["genres identical"] else "NO"
         ),
         "HTML file with genres": f"{f['genre page'] / 1024:.0f} KiB",
-        "`SELECT * FROM top_genres LIMIT 10` (the view: play_genres over every credit)": (
-            f"{f['top_genres view']:.2f} s"
-        ),
         "HTML file": f"{f['page'] / 1024:.0f} KiB",
         "database size: before / after the first refresh": (
             f"{f['size'][0] / 2**20:.0f} MiB / {f['size'][1] / 2**20:.0f} MiB"
