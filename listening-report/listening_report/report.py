@@ -335,13 +335,13 @@ class ReportQueries:
         stored = self.tables and self.period.whole and aligned(changes, 15)
         if stored:
             minutes = 60 if aligned(changes, 60) else 15
-            local, params = local_seconds_sql("t", changes)
+            local, genre_params = local_seconds_sql("t", changes)
             with_clause = "WITH " + ",\n".join(_local_figures(self.views, minutes, local)) + "\n"
             sections = FROM_TABLES
-            params += (top_n,) * len(ORDERS) * len(TOPS)
-            month_start, genre_params = local_seconds_sql("t", changes)
+            params = genre_params + (top_n,) * len(ORDERS) * len(TOPS)
+            # The genres read `t` of report_artist_sets, turned into local time the same way.
             set_plays = (
-                f"SELECT strftime('%Y-%m', {month_start}, 'unixepoch') AS month, artists, plays,"
+                f"SELECT strftime('%Y-%m', {local}, 'unixepoch') AS month, artists, plays,"
                 " ms_played FROM {report_artist_sets}"
             )
         else:
