@@ -213,8 +213,11 @@ def period_set_plays(plays: str) -> str:
     )
 
 
-def report_section(set_plays: str) -> str:
+def report_section(set_plays: str, *, stored: bool) -> str:
     """SQL for the report's genre figures, one JSON object, from `set_plays` (SET_PLAYS_COLUMNS).
+
+    `stored`: `set_plays` reads `report_artist_sets` (read twice, through its index by set);
+    else the period's plays, grouped once.
 
     Genres are joined to the sets of artists here, at read time: a genre record that arrives
     after the plays changes the figures at once. Parameters: the N of the genres shown per
@@ -223,11 +226,15 @@ def report_section(set_plays: str) -> str:
     for NO_GENRE or NOT_LOOKED_UP; `per_month`: for each local month, the plays of each
     genre shown, of `null` (plays with genres, none of them shown) and of the two without.
     """
-    return f"""WITH m_set_plays AS MATERIALIZED (
-  SELECT month, artists, sum(plays) AS plays, sum(ms_played) AS ms_played
-  FROM ({set_plays})
-  GROUP BY month, artists
-),
+    plays = (
+        f"NOT MATERIALIZED (\n  {set_plays}\n)"
+        if stored
+        else "MATERIALIZED (\n  SELECT month, artists, sum(plays) AS plays, sum(ms_played) AS"
+        f" ms_played\n  FROM ({set_plays})\n  GROUP BY month, artists\n)"
+    )
+    # CROSS JOIN keeps the rows of the sets outside: each finds its set's genres through an
+    # automatic index (the other order reads every row once per genre row: minutes).
+    return f"""WITH m_set_plays AS {plays},
 m_sets AS MATERIALIZED (
   SELECT artists, sum(plays) AS plays, sum(ms_played) AS ms_played
   FROM m_set_plays GROUP BY artists
@@ -288,7 +295,7 @@ SELECT json_object(
     SELECT json_group_array(json_array(month, genre, plays, ms_played))
     FROM (
       SELECT p.month, r.genre, sum(p.plays) AS plays, sum(p.ms_played) AS ms_played
-      FROM m_set_plays AS p JOIN m_set_rows AS r ON r.artists = p.artists
+      FROM m_set_plays AS p CROSS JOIN m_set_rows AS r ON r.artists = p.artists
       GROUP BY p.month, r.genre
       ORDER BY p.month, r.genre
     )

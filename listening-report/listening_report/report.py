@@ -343,15 +343,16 @@ class ReportQueries:
         """
         set_plays = genres.period_set_plays("{plays}")
         genre_params: tuple[t.Any, ...] = ()
-        if self.tables and self.period.whole and aligned(changes, 15):
+        stored = self.tables and self.period.whole and aligned(changes, 15)
+        if stored:
             minutes = 60 if aligned(changes, 60) else 15
-            local, params = local_seconds_sql("t", changes)
+            local, genre_params = local_seconds_sql("t", changes)
             with_clause = "WITH " + ",\n".join(_local_figures(self.views, minutes, local)) + "\n"
             sections = FROM_TABLES
-            params += (top_n,) * len(ORDERS) * len(TOPS)
-            month_start, genre_params = local_seconds_sql("t", changes)
+            params = genre_params + (top_n,) * len(ORDERS) * len(TOPS)
+            # The genres read `t` of report_artist_sets, turned into local time the same way.
             set_plays = (
-                f"SELECT strftime('%Y-%m', {month_start}, 'unixepoch') AS month, artists, plays,"
+                f"SELECT strftime('%Y-%m', {local}, 'unixepoch') AS month, artists, plays,"
                 " ms_played FROM {report_artist_sets}"
             )
         else:
@@ -368,7 +369,7 @@ class ReportQueries:
             )
             with_clause = self.views.report_with_clause(where, played_at=local, stored=self.tables)
         if with_genres:
-            sections = {**sections, "genres": genres.report_section(set_plays)}
+            sections = {**sections, "genres": genres.report_section(set_plays, stored=stored)}
             params += genre_params + (top_n,) * (1 + len(ORDERS))
         sql = "\nUNION ALL ".join(f"SELECT '{name}', ({body})" for name, body in sections.items())
         statement = self.names.fill(
