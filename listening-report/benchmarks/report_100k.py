@@ -34,8 +34,8 @@ from pathlib import Path
 from libsql_access.connection import connect
 from listening_report import html
 from listening_report.health import read_health
-from listening_report.layout import PLAYS_COLUMNS, read_sources
 from listening_report.refresh import Refresh
+from listening_report.source_tables import PLAYS_COLUMNS, read_sources
 from listening_report.views import VIEW_NAMES, Views
 from tap_spotify_recent.sync_runs import SYNC_RUN
 from testkit.spotify.catalogue import format_played_at

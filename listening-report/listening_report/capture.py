@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from libsql_access.schema import quote_identifier
 
-from listening_report.layout import (
+from listening_report.source_tables import (
     EXPORT_KEY,
     EXPORT_PATHS,
     LIVE_KEY,

@@ -28,10 +28,10 @@ from libsql_access.retry import RetryPolicy
 
 from listening_report import health, html
 from listening_report.genres import GenreViews
-from listening_report.layout import LayoutError, read_sources
 from listening_report.period import Period, parse_bound, parse_timezone
 from listening_report.refresh import Outcome, Refresh
 from listening_report.report import ReportQueries, StoredTimes, build_report
+from listening_report.source_tables import LayoutError, read_sources
 from listening_report.views import Views
 from listening_report.year import year_pages
 from listening_report.year_page import YearPage, year_file, year_links

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 from libsql_access.schema import quote_identifier, table_columns
 
-from listening_report.layout import LayoutError
 from listening_report.merge import normalized_name
+from listening_report.source_tables import LayoutError
 from listening_report.views import ARTIST_KEY, _totals
 
 if t.TYPE_CHECKING:

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from libsql_access.schema import quote_identifier
 
 from listening_report import busiest
-from listening_report.layout import (
+from listening_report.source_tables import (
     LayoutError,
     Table,
     normalized_instant,

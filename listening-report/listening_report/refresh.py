@@ -5,9 +5,9 @@ a live play) depends only on the rows within two 2-minute buckets of it
 (`merge.BUCKET_S`), and a change of fate spreads at most two buckets further. The rest is
 a few maps from names to keys (`report_*_uris`, `report_live_tracks`), kept from counts.
 The copies keep every row SQLite can date, each marked `possible` or not: a row dated
-before 2006 or more than a day after the refresh (`layout.possible_instant`) is no play, as
-in the reference SQL. What is in the future moves on with time, so each refresh first logs
-the rows a play can now have as changed (READMITTED). So a refresh, for the rows
+before 2006 or more than a day after the refresh (`source_tables.possible_instant`) is no
+play, as in the reference SQL. What is in the future moves on with time, so each refresh
+first logs the rows a play can now have as changed (READMITTED). So a refresh, for the rows
 `report_changes` lists (see `capture`):
 
 1. replaces them in `report_live`/`report_export`, subtracting the old rows from the
@@ -43,13 +43,6 @@ from dataclasses import dataclass
 from listening_report import capture
 from listening_report.aggregates import AGGREGATES, add_sql
 from listening_report.capture import EXPORT, LIVE, Captured
-from listening_report.layout import (
-    PLAYS_COLUMNS,
-    Sources,
-    possible_instant,
-    recently_played_select,
-    streaming_history_select,
-)
 from listening_report.merge import (
     EXPORT_HI,
     LIVE_TRACKS_COLUMNS,
@@ -64,6 +57,13 @@ from listening_report.merge import (
     pairs,
     plays_select,
     timed,
+)
+from listening_report.source_tables import (
+    PLAYS_COLUMNS,
+    Sources,
+    possible_instant,
+    recently_played_select,
+    streaming_history_select,
 )
 from listening_report.tables import (
     INPUT_INDEXES,

@@ -24,7 +24,6 @@ from libsql_access.schema import quote_identifier
 from listening_report import genres
 from listening_report.aggregates import WEEK_START
 from listening_report.health import Span, read_health, runs_since
-from listening_report.layout import EARLIEST_PLAY, FUTURE_DAYS, GAP_COLUMNS
 from listening_report.period import (
     Period,
     aligned,
@@ -34,6 +33,7 @@ from listening_report.period import (
     parse_utc,
     utc_text,
 )
+from listening_report.source_tables import EARLIEST_PLAY, FUTURE_DAYS, GAP_COLUMNS
 from listening_report.tables import TableNames
 from listening_report.views import (
     QUARTER_SUMS,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from libsql_access.schema import quote_identifier
 
-from listening_report.layout import PLAYS_COLUMNS
+from listening_report.source_tables import PLAYS_COLUMNS
 
 REPORT = "report_"
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from libsql_access.schema import quote_identifier
 
 from listening_report import busiest
-from listening_report.layout import (
+from listening_report.source_tables import (
     PLAYS_COLUMNS,
     LayoutError,
     Sources,
@@ -173,7 +173,7 @@ ORDER BY weekday, hour""",
   max(played_at) AS last_played_at
 FROM {{plays}}""",
     # Each gap the tap reported and what the export did for it: `export_spans` (see
-    # layout.listening_gaps_select) means it holds every play of the gap; plays only the
+    # source_tables.listening_gaps_select) means it holds every play of the gap; plays only the
     # export knows between the bookmark and the oldest returned play were filled in.
     "listening_gap_coverage": """SELECT
   g.detected_at,

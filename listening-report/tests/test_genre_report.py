@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from listening_report.genres import NO_GENRE, NOT_LOOKED_UP
-from listening_report.layout import read_sources
 from listening_report.period import Period, parse_timezone
 from listening_report.report import build_report
+from listening_report.source_tables import read_sources
 from listening_report.views import Views
 
 from .histories import CATALOG, write_live

@@ -23,8 +23,8 @@ import json
 import pytest
 from libsql_access.connection import connect
 from listening_report.genres import GENRE_VIEW_NAMES, GenreViews
-from listening_report.layout import LayoutError, read_sources
 from listening_report.refresh import Refresh
+from listening_report.source_tables import LayoutError, read_sources
 
 from .reportkit import DATA_FILES, Database, load_singer
 

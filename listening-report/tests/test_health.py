@@ -22,9 +22,9 @@ from listening_report.health import (
     latest_run,
     read_health,
 )
-from listening_report.layout import read_sources
 from listening_report.period import Period
 from listening_report.report import build_report
+from listening_report.source_tables import read_sources
 from listening_report.views import Views
 from tap_spotify_recent.schemas import PLAY_HISTORY, streaming_history_schema
 from tap_spotify_recent.sync_runs import SYNC_RUN

@@ -18,10 +18,15 @@ import random
 import time
 
 import pytest
-from listening_report.layout import FUTURE_DAYS, PLAYED_AT_FORMAT, PLAYS_COLUMNS, read_sources
 from listening_report.period import Period, parse_bound, parse_timezone
 from listening_report.refresh import Outcome, Refresh
 from listening_report.report import build_report
+from listening_report.source_tables import (
+    FUTURE_DAYS,
+    PLAYED_AT_FORMAT,
+    PLAYS_COLUMNS,
+    read_sources,
+)
 from listening_report.tables import WORK_TABLES
 from listening_report.views import VIEW_NAMES, Views
 

@@ -31,10 +31,10 @@ from pathlib import Path
 
 import pytest
 from listening_report.html import read_data
-from listening_report.layout import read_sources
 from listening_report.period import Period, parse_timezone
 from listening_report.refresh import Refresh
 from listening_report.report import ReportQueries
+from listening_report.source_tables import read_sources
 from listening_report.year import year_pages
 from listening_report.year_page import percent_change
 

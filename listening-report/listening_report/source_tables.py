@@ -1,4 +1,8 @@
-"""Read the tables target-turso wrote, whichever layout it used.
+"""The target's tables the report reads, and the SELECT of plays each source gives.
+
+`read_sources` reads which tables target-turso wrote (`recently_played`,
+`streaming_history`, `listening_gaps`) and their columns, and builds each source's SELECT
+of plays, merged by `merge.merged_select`, with the gaps and the bounds of all plays.
 
 The target stores each top-level property of a record in a column, objects and
 arrays as JSON text (`track`). With SDK schema flattening on, nested properties
