@@ -150,8 +150,11 @@ EXPORT_HI = f"lo + CASE WHEN {ACCOUNT} THEN {MINUTE_S} ELSE 0 END"
 """The latest second an export row may have ended: a minute-precision time spans 59 more."""
 MATCHING = "id, title, artist, ms_played, lo, hi, bucket"
 
+Cte = tuple[str, str, bool]
+"""A CTE: its name, its body and whether it is computed once for all its uses (see `_cte`)."""
 
-def dropped_ctes(export: str) -> list[tuple[str, str, bool]]:
+
+def dropped_ctes(export: str) -> list[Cte]:
     """Return the CTEs (name, body, computed once) of `m_dropped`, the rows not plays.
 
     `m_dropped` holds the ids of the rows of `export` that are not plays of their own
@@ -318,31 +321,25 @@ def _cte(name: str, body: str, *, once: bool, materialized: bool) -> str:
 LIVE_TRACKS_COLUMNS = "track_key, artists, album_key, album_name, album_artists"
 
 
-def merged_select(
-    live_select: str,
-    export_select: str,
-    plays_columns: tuple[str, ...],
-    *,
-    materialized: bool = False,
-) -> str:
-    """Return the SELECT of every play, live and exported, each once, from the tables.
-
-    This is the reference definition: the report's own tables (`refresh`) hold the same
-    plays, kept current a few rows at a time. `live_select` yields the `plays_columns`
-    plus a unique `id`; `export_select` yields the export's music plays: `id`,
-    `source_format`, `played_at`, `ms_played`, `track_name`, `artist_name`, `album_name`,
-    `uri` and the normalised `title` and `artist`. Sets of rows are kept narrow (ids and
-    keys): copying whole rows costs more than the matching. `materialized` uses SQLite's
-    MATERIALIZED hint, about twice as fast (see `_cte`).
-    """
-    ctes = [
-        (*NEAR, False),
+def _live_ctes(live_select: str) -> list[Cte]:
+    """The live plays (`m_live`, timed) and the credits of each track's latest (`m_live_tracks`)."""
+    return [
         ("m_live", timed(live_select), True),
         (
             "m_live_tracks",
             f"  SELECT {LIVE_TRACKS_COLUMNS}, max(played_at)\n  FROM m_live\n  GROUP BY track_key",
             True,
         ),
+    ]
+
+
+def _export_keyed_ctes(export_select: str) -> list[Cte]:
+    """The export's plays (`m_export_keyed`): its rows, less those not plays, keyed to tracks.
+
+    A row without a URI (`m_unnamed`) takes the URI most played under its title and
+    artist (`m_track_uris`), else a key of both names (`m_named`).
+    """
+    return [
         ("m_export", timed(export_select, EXPORT_HI), True),
         *dropped_ctes("m_export"),
         (
@@ -376,6 +373,15 @@ def merged_select(
             "  WHERE id NOT IN (SELECT id FROM m_dropped)",
             False,
         ),
+    ]
+
+
+def _twins_ctes() -> list[Cte]:
+    """The pairs of an export play and a live play that are one play (`m_live_twins`).
+
+    Only the export's plays within the live plays' time span (`m_export_when_live`) can pair.
+    """
+    return [
         (
             "m_export_when_live",
             "  SELECT id, track_key, ms_played, lo, hi, bucket FROM m_export_keyed\n"
@@ -384,12 +390,44 @@ def merged_select(
             False,
         ),
         ("m_live_twins", pairs("m_export_when_live", "m_live", "track_key"), True),
+    ]
+
+
+def _credit_ctes() -> list[Cte]:
+    """The URIs the export's artist and album names take from the live plays."""
+    return [
         ("m_artist_uris", most_played("name", "uri", f"      {artist_uri_rows('m_live')}"), False),
         (
             "m_album_uris",
             most_played("album, artist", "album_key", f"      {album_key_rows('m_live')}"),
             False,
         ),
+    ]
+
+
+def merged_select(
+    live_select: str,
+    export_select: str,
+    plays_columns: tuple[str, ...],
+    *,
+    materialized: bool = False,
+) -> str:
+    """Return the SELECT of every play, live and exported, each once, from the tables.
+
+    This is the reference definition: the report's own tables (`refresh`) hold the same
+    plays, kept current a few rows at a time. `live_select` yields the `plays_columns`
+    plus a unique `id`; `export_select` yields the export's music plays: `id`,
+    `source_format`, `played_at`, `ms_played`, `track_name`, `artist_name`, `album_name`,
+    `uri` and the normalised `title` and `artist`. Sets of rows are kept narrow (ids and
+    keys): copying whole rows costs more than the matching. `materialized` uses SQLite's
+    MATERIALIZED hint, about twice as fast (see `_cte`).
+    """
+    ctes = [
+        (*NEAR, False),
+        *_live_ctes(live_select),
+        *_export_keyed_ctes(export_select),
+        *_twins_ctes(),
+        *_credit_ctes(),
     ]
     definitions = ",\n".join(
         _cte(name, body, once=once, materialized=materialized) for name, body, once in ctes
