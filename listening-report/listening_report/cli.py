@@ -232,15 +232,26 @@ def main(
         return
     period = _period(timezone, since, until)
     ready = ctx.obj.run(lambda connection: _prepare(ctx.obj, connection, period, views))
+    data = _report_data(ctx.obj, ready, period, top)
+    pages = _year_pages(ctx.obj, ready, period.timezone) if years else []
+    if years:
+        data["years"] = year_links(pages, output)
+    _write_report(data, output)
+    _write_year_pages(pages, data.get("years", []), output)
+
+
+def _report_data(settings: Settings, ready: Prepared, period: Period, top: int) -> dict[str, t.Any]:
+    """Return the report's figures (see `report.build_report`)."""
     # First on a connection of its own: sqld 0.24 fails large statements less often so.
-    data = ctx.obj.run(
+    return settings.run(
         lambda connection: build_report(
             connection, ready.views, period, top, tables=ready.current, stored=ready.stored
         )
     )
-    pages = _year_pages(ctx.obj, ready, period.timezone) if years else []
-    if years:
-        data["years"] = year_links(pages, output)
+
+
+def _write_report(data: dict[str, t.Any], output: Path) -> None:
+    """Write the report to `output` and say how large it is and which plays it covers."""
     page = html.render(data)
     _write(page, output)
     totals = data["totals"]
@@ -249,12 +260,21 @@ def main(
         + (f" from {totals['first_play']} to {totals['last_play']}" if totals["plays"] else ""),
         err=True,
     )
+
+
+def _write_year_pages(
+    pages: list[dict[str, t.Any]], links: list[dict[str, t.Any]], output: Path
+) -> None:
+    """Write each year's page beside the report `output` and name them.
+
+    `links` is the report's "Your years" list (see `year_links`), which each page shows too.
+    """
     for year in pages:
-        _write(YearPage(year, output.name, data["years"]).render(), year_file(output, year["year"]))
+        _write(YearPage(year, output.name, links).render(), year_file(output, year["year"]))
     if pages:
         click.echo(
             f"Wrote {len(pages)} year page{'s' if len(pages) > 1 else ''} beside it: "
-            + ", ".join(link["file"] for link in data["years"]),
+            + ", ".join(link["file"] for link in links),
             err=True,
         )
 
