@@ -174,7 +174,7 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
             shown,
             profile,
             f"--screenshot={args.screenshot}",
-            "--window-size=1280,3620",
+            "--window-size=1280,3700",
             "--hide-scrollbars",
         )
 
