@@ -1,4 +1,6 @@
-"""Names in SQL and what the database says about a table: identifiers quoted, columns read.
+"""Names in SQL, and what the database says about its tables and views.
+
+Identifiers are quoted, a table's columns read, views compared with the SQL that makes them.
 
 Values are always bound as parameters; names (tables, columns, views, triggers) cannot be,
 so every name that goes into SQL text goes through `quote_identifier`.
@@ -9,6 +11,8 @@ from __future__ import annotations
 import typing as t
 
 if t.TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from libsql_access.dbapi import Connection
 
 
@@ -40,3 +44,29 @@ def table_columns(connection: Connection, table: str) -> list[Column]:
         "SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid", (table,)
     ).fetchall()
     return [Column(name, declared, pk) for name, declared, pk in rows]
+
+
+def _as_compared(sql: str | None) -> str | None:
+    return None if sql is None else "".join(sql.split()).casefold()
+
+
+def changed_views(connection: Connection, wanted: Mapping[str, str]) -> list[str]:
+    """Return the views of `wanted` that are missing or were made by other SQL, in its order.
+
+    `wanted` maps each view's name to its `CREATE VIEW` statement (write it without comments).
+    White space and letter case do not count: sqld (Turso) stores a view's SQL as its parser
+    renders it (its own spacing, keywords such as `KEY` in capitals, comments dropped), so
+    comparing the text as written would find every view changed on every run.
+    """
+    if not wanted:
+        return []
+    marks = ", ".join("?" for _ in wanted)
+    stored = dict(
+        connection.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'view' AND name IN ({marks})",
+            tuple(wanted),
+        ).fetchall()
+    )
+    return [
+        name for name, sql in wanted.items() if _as_compared(stored.get(name)) != _as_compared(sql)
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from libsql_access.connection import connect
-from libsql_access.schema import Column, quote_identifier, table_columns
+from libsql_access.schema import Column, changed_views, quote_identifier, table_columns
 
 ODD = 'my "odd".table name ☃ select'
 
@@ -46,3 +46,26 @@ def test_columns_come_in_table_order_with_type_and_primary_key_position(db, uniq
 
 def test_a_missing_table_has_no_columns(db):
     assert table_columns(db, "no such table") == []
+
+
+def test_a_view_is_changed_when_missing_or_made_by_other_sql_not_by_spacing_or_case(
+    db, unique_prefix
+):
+    same, other, missing = (unique_prefix + name for name in ("same", "other", "missing"))
+    written = {
+        same: f"CREATE VIEW {quote_identifier(same)} AS\n  SELECT 1 AS a,\n    x.key AS b"
+        "\n  FROM json_each('[1]') AS x",
+        other: f"CREATE VIEW {quote_identifier(other)} AS SELECT 1 AS a",
+    }
+    for sql in written.values():
+        db.execute(sql)
+    db.commit()
+    wanted = {
+        missing: f"CREATE VIEW {quote_identifier(missing)} AS SELECT 1",
+        same: f"CREATE VIEW {quote_identifier(same)} AS SELECT 1 AS a, x.KEY AS b "
+        "FROM json_each('[1]') AS x",
+        other: f"CREATE VIEW {quote_identifier(other)} AS SELECT 2 AS a",
+    }
+
+    assert changed_views(db, wanted) == [missing, other]
+    assert changed_views(db, written) == []

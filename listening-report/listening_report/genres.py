@@ -23,7 +23,7 @@ import contextlib
 import typing as t
 from dataclasses import dataclass
 
-from libsql_access.schema import quote_identifier, table_columns
+from libsql_access.schema import changed_views, quote_identifier, table_columns
 
 from listening_report.merge import normalized_name
 from listening_report.source_tables import LayoutError
@@ -160,12 +160,7 @@ class GenreViews:
             self.prefix + view: f"CREATE VIEW {name} AS\n{body}"
             for view, (name, body) in zip(GENRE_VIEW_NAMES, self.definitions(), strict=True)
         }
-        marks = ", ".join("?" for _ in wanted)
-        stored = connection.execute(
-            f"SELECT name, sql FROM sqlite_master WHERE type = 'view' AND name IN ({marks})",
-            tuple(wanted),
-        ).fetchall()
-        if dict(map(tuple, stored)) == wanted:
+        if not changed_views(connection, wanted):
             return []
         return self.create(connection)
 

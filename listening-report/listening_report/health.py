@@ -18,7 +18,7 @@ import typing as t
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from libsql_access.schema import quote_identifier
+from libsql_access.schema import changed_views, quote_identifier
 
 from listening_report import busiest
 from listening_report.source_tables import (
@@ -238,11 +238,6 @@ def _read_runs(connection: Connection, table_prefix: str) -> Table | None:
     return read_table(connection, table_prefix + SYNC_RUNS)
 
 
-def _spaceless(sql: str | None) -> str | None:
-    """SQL without its white space: sqld stores a view's SQL with its own spacing."""
-    return None if sql is None else "".join(sql.split())
-
-
 def create_views(connection: Connection, table_prefix: str = "") -> list[str]:
     """Create `sync_runs_per_day` and `sync_health` (with the table prefix), or replace them.
 
@@ -259,21 +254,14 @@ def create_views(connection: Connection, table_prefix: str = "") -> list[str]:
             runs, _busiest_select(connection, table_prefix, stored=None), "date('now')"
         ),
     }
-    current = dict(
-        connection.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'view' AND name IN (?, ?)",
-            tuple(table_prefix + name for name in bodies),
-        ).fetchall()
-    )
-    names = []
-    for name, body in bodies.items():
-        view = quote_identifier(table_prefix + name)
-        sql = f"CREATE VIEW {view} AS\n{body}"
-        if _spaceless(current.get(table_prefix + name)) == _spaceless(sql):
-            continue
-        connection.execute(f"DROP VIEW IF EXISTS {view}")
-        connection.execute(sql)
-        names.append(table_prefix + name)
+    wanted = {
+        table_prefix + name: f"CREATE VIEW {quote_identifier(table_prefix + name)} AS\n{body}"
+        for name, body in bodies.items()
+    }
+    names = changed_views(connection, wanted)
+    for name in names:
+        connection.execute(f"DROP VIEW IF EXISTS {quote_identifier(name)}")
+        connection.execute(wanted[name])
     if names:
         connection.commit()
     return names

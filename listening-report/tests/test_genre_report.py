@@ -221,6 +221,19 @@ def test_report_genres_on_sqld_with_a_table_prefix(sqld_jwt, unique_prefix, tmp_
     assert result.data()["genres"] == EXPECTED_UTC
 
 
+def test_on_sqld_current_genre_views_are_left_alone(sqld, unique_prefix, tmp_path, run_report):
+    # sqld stores a view's SQL with its own spacing: the comparison must not be fooled.
+    database = Database(sqld.url, prefix=unique_prefix)
+    load_singer(database, DATA_FILES / "known_history.singer", tmp_path)
+    load_singer(database, DATA_FILES / "known_genres.singer", tmp_path)
+
+    first, second = run_report(database, "refresh"), run_report(database, "refresh")
+
+    assert "Created or replaced the genre views" in first.stderr
+    assert second.returncode == 0, second.stderr
+    assert "genre views" not in second.stderr
+
+
 # -- the report's tables against one merge of every play --------------------------------
 
 EDGE_ZONES = (
