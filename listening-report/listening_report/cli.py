@@ -363,6 +363,7 @@ def _refresh(settings: Settings, connection: Connection, refresh: Refresh) -> Ou
     try:
         outcome = refresh.run(connection)
         genre_views = GenreViews(settings.table_prefix).ensure(connection)
+        health_views = health.create_views(connection, settings.table_prefix)
     except ValueError as error:
         if is_sqld_statement_error(error):
             raise
@@ -389,7 +390,7 @@ def _refresh(settings: Settings, connection: Connection, refresh: Refresh) -> Ou
         click.echo("The report's tables are current", err=True)
     if genre_views:
         click.echo(f"Created or replaced the genre views: {', '.join(genre_views)}", err=True)
-    if health_views := health.create_views(connection, settings.table_prefix):
+    if health_views:
         names = ", ".join(health_views)
         click.echo(f"Created or replaced the sync health views: {names}", err=True)
     return outcome

@@ -398,3 +398,20 @@ def test_on_sqld_current_health_views_are_left_alone(tmp_path, run_report, sqld,
     assert f"sync health views: {unique_prefix}sync_runs_per_day" in first.stderr
     assert second.returncode == 0, second.stderr
     assert "sync health views" not in second.stderr
+
+
+def test_a_read_only_token_that_cannot_create_the_health_views_is_told_to_use_no_views(
+    tmp_path, run_report, sqld_jwt, unique_prefix
+):
+    database = Database(sqld_jwt.url, token=sqld_jwt.make_token(), prefix=unique_prefix)
+    load(database, tmp_path, with_export=False)
+    assert run_report(database, "refresh").returncode == 0
+    database.query(f'DROP VIEW "{unique_prefix}sync_health"')
+    read_only = Database(sqld_jwt.url, token=sqld_jwt.make_token({"a": "ro"}), prefix=unique_prefix)
+
+    refused = run_report(read_only, "refresh")
+
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines()[-1].startswith("Error: Could not create the views")
+    assert "--no-views" in refused.stderr
+    assert "Traceback" not in refused.stderr
