@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from testkit.loopback import LoopbackServer, QuietHandler
+from testkit.loopback import LoopbackServer, QuietHandler, Reply
 
 DOCS = "https://docs.github.com/rest"
 MAX_PER_PAGE = 100
@@ -176,7 +176,7 @@ class GitHubServer(LoopbackServer):
 
     # -- dispatch ----------------------------------------------------------------------------
 
-    def _permission(self, request: LoggedRequest, scope: str, level: str) -> _Reply | None:
+    def _permission(self, request: LoggedRequest, scope: str, level: str) -> Reply | None:
         """None when the request may go on; else the error GitHub answers."""
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
@@ -194,7 +194,7 @@ class GitHubServer(LoopbackServer):
             return None
         return _error(403, "Resource not accessible by integration")
 
-    def _dispatch(self, request: LoggedRequest) -> _Reply:
+    def _dispatch(self, request: LoggedRequest) -> Reply:
         prefix = f"/repos/{self.repository}"
         if not request.path.startswith(prefix):
             return _error(404, "Not Found")
@@ -208,13 +208,13 @@ class GitHubServer(LoopbackServer):
             return self._dispatch_workflow(request, parts[2])
         return _error(404, "Not Found")
 
-    def _get_repository(self, request: LoggedRequest) -> _Reply:
+    def _get_repository(self, request: LoggedRequest) -> Reply:
         header = request.headers.get("authorization", "")
         if header and header.partition(" ")[2] not in self._tokens:
             return _error(401, "Bad credentials")
         if not header and self.private:
             return _error(404, "Not Found")
-        return _Reply(
+        return Reply(
             200,
             {
                 "id": 1,
@@ -229,7 +229,7 @@ class GitHubServer(LoopbackServer):
             },
         )
 
-    def _issues(self, request: LoggedRequest, parts: list[str]) -> _Reply:
+    def _issues(self, request: LoggedRequest, parts: list[str]) -> Reply:
         write = request.method in {"POST", "PATCH"}
         denied = self._permission(request, "issues", "write" if write else "read")
         if denied:
@@ -246,11 +246,11 @@ class GitHubServer(LoopbackServer):
         if issue is None:
             return _error(404, "Not Found")
         if len(parts) == 1 and request.method == "GET":
-            return _Reply(200, self._issue_json(issue))
+            return Reply(200, self._issue_json(issue))
         if len(parts) == 1 and request.method == "PATCH":
             return self._update_issue(request, issue)
         if parts[1:] == ["comments"] and request.method == "GET":
-            return _Reply(200, [self._comment_json(issue, c) for c in issue.comments])
+            return Reply(200, [self._comment_json(issue, c) for c in issue.comments])
         if parts[1:] == ["comments"] and request.method == "POST":
             body = request.body if isinstance(request.body, dict) else {}
             if not isinstance(body.get("body"), str):
@@ -259,10 +259,10 @@ class GitHubServer(LoopbackServer):
                 self._next_id += 1
                 comment = Comment(self._next_id, body["body"])
                 issue.comments.append(comment)
-            return _Reply(201, self._comment_json(issue, comment))
+            return Reply(201, self._comment_json(issue, comment))
         return _error(404, "Not Found")
 
-    def _list_issues(self, request: LoggedRequest) -> _Reply:
+    def _list_issues(self, request: LoggedRequest) -> Reply:
         query = request.query
         state = query.get("state", "open")
         if state not in {"open", "closed", "all"}:
@@ -282,9 +282,9 @@ class GitHubServer(LoopbackServer):
         if page * per_page < len(matching):
             next_query = urlencode({**query, "page": page + 1})
             headers["Link"] = f'<{self._api("/issues")}?{next_query}>; rel="next"'
-        return _Reply(200, [self._issue_json(issue) for issue in chunk], headers)
+        return Reply(200, [self._issue_json(issue) for issue in chunk], headers)
 
-    def _create_issue(self, request: LoggedRequest) -> _Reply:
+    def _create_issue(self, request: LoggedRequest) -> Reply:
         body = request.body if isinstance(request.body, dict) else {}
         if not isinstance(body.get("title"), str) or not body["title"]:
             return _validation_failed("title")
@@ -294,9 +294,9 @@ class GitHubServer(LoopbackServer):
             number = len(self.issues) + 1
             issue = Issue(number, body["title"], body.get("body"), labels)
             self.issues[number] = issue
-        return _Reply(201, self._issue_json(issue))
+        return Reply(201, self._issue_json(issue))
 
-    def _update_issue(self, request: LoggedRequest, issue: Issue) -> _Reply:
+    def _update_issue(self, request: LoggedRequest, issue: Issue) -> Reply:
         body = request.body if isinstance(request.body, dict) else {}
         state = body.get("state")
         if state not in {None, "open", "closed"}:
@@ -314,9 +314,9 @@ class GitHubServer(LoopbackServer):
                 issue.state_reason = reason or "completed"
             elif state == "open" and issue.state == "closed":
                 issue.state, issue.closed_at, issue.state_reason = "open", None, "reopened"
-        return _Reply(200, self._issue_json(issue))
+        return Reply(200, self._issue_json(issue))
 
-    def _dispatch_workflow(self, request: LoggedRequest, workflow: str) -> _Reply:
+    def _dispatch_workflow(self, request: LoggedRequest, workflow: str) -> Reply:
         denied = self._permission(request, "actions", "write")
         if denied:
             return denied
@@ -324,22 +324,15 @@ class GitHubServer(LoopbackServer):
         if not isinstance(body.get("ref"), str):
             return _validation_failed("ref")
         self.dispatches.append({"workflow": workflow, **body})
-        return _Reply(204, None)
+        return Reply(204, None)
 
 
-@dataclass
-class _Reply:
-    status: int
-    body: t.Any
-    headers: dict[str, str] = field(default_factory=dict)
+def _error(status: int, message: str) -> Reply:
+    return Reply(status, {"message": message, "documentation_url": DOCS, "status": str(status)})
 
 
-def _error(status: int, message: str) -> _Reply:
-    return _Reply(status, {"message": message, "documentation_url": DOCS, "status": str(status)})
-
-
-def _validation_failed(field_name: str) -> _Reply:
-    return _Reply(
+def _validation_failed(field_name: str) -> Reply:
+    return Reply(
         422,
         {
             "message": "Validation Failed",

@@ -1,10 +1,25 @@
-"""What the contract servers share: a threaded HTTP server on a loopback port, quiet handlers."""
+"""What the contract servers share: a loopback server, quiet handlers, their replies."""
 
 from __future__ import annotations
 
+import json
 import threading
 import typing as t
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+DROP = object()
+"""A reply that closes the connection without answering."""
+
+
+@dataclass
+class Reply:
+    """A contract's answer: a dict or list body is sent as JSON, text as the handler's text."""
+
+    status: int
+    body: dict[str, t.Any] | list[t.Any] | str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
 
 S = t.TypeVar("S", bound="LoopbackServer")
 
@@ -95,6 +110,14 @@ class QuietHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
+
+    def send(self, reply: Reply, *, json_type: str, text_type: str) -> None:
+        """Send `reply`: a dict or list body as JSON (`json_type`), text as `text_type`."""
+        if isinstance(reply.body, (dict, list)):
+            payload, content_type = json.dumps(reply.body).encode(), json_type
+        else:
+            payload, content_type = (reply.body or "").encode(), text_type
+        self.reply(reply.status, payload, content_type, reply.headers)
 
     def read_body(self) -> str:
         """The request body as text ("" without one)."""

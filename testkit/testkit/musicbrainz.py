@@ -44,7 +44,6 @@ Python API::
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import threading
@@ -56,7 +55,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from testkit.loopback import LoopbackServer, QuietHandler
+from testkit.loopback import DROP, LoopbackServer, QuietHandler, Reply
 
 WS = "/ws/2"
 MAX_RESOURCE_PARAMS = 100
@@ -95,8 +94,6 @@ FAULTS = frozenset(
         "connection_drop",  # the socket closes without an answer
     }
 )
-
-_DROP = object()
 
 
 def _uuid(kind: str, value: str) -> str:
@@ -164,15 +161,8 @@ class LoggedRequest:
         return self.headers.get("user-agent")
 
 
-@dataclass
-class _Reply:
-    status: int
-    body: dict[str, t.Any] | str
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def _error(status: int, message: str) -> _Reply:
-    return _Reply(status, {"error": message, "help": HELP})
+def _error(status: int, message: str) -> Reply:
+    return Reply(status, {"error": message, "help": HELP})
 
 
 class MusicBrainzServer(LoopbackServer):
@@ -284,7 +274,7 @@ class MusicBrainzServer(LoopbackServer):
 
     # -- dispatch ---------------------------------------------------------------------------
 
-    def _serve(self, request: LoggedRequest) -> _Reply | object:
+    def _serve(self, request: LoggedRequest) -> Reply | object:
         user_agent = (request.user_agent or "").strip()
         if not user_agent or GENERIC_USER_AGENT.match(user_agent):
             return _error(
@@ -303,7 +293,7 @@ class MusicBrainzServer(LoopbackServer):
         if fault is not None:
             kind, retry_after = fault
             if kind == "connection_drop":
-                return _DROP
+                return DROP
             if kind == "unavailable":
                 reply = _error(503, RATE_LIMITED)
                 reply.headers["Retry-After"] = str(retry_after)
@@ -324,9 +314,9 @@ class MusicBrainzServer(LoopbackServer):
             self._faults.pop(0)
         return fault[0], fault[2]
 
-    def _route(self, request: LoggedRequest) -> _Reply:
+    def _route(self, request: LoggedRequest) -> Reply:
         if not request.path.startswith(WS + "/"):
-            return _Reply(404, "Not found")
+            return Reply(404, "Not found")
         parts = request.path[len(WS) + 1 :].split("/")
         resource, argument = parts[0], "/".join(parts[1:])
         inc_values = request.query.get("inc", [])
@@ -353,7 +343,7 @@ class MusicBrainzServer(LoopbackServer):
         else:
             reply = _error(400, "Invalid request.")
         if reply.status == 200 and not _wants_json(request):
-            return _Reply(200, '<?xml version="1.0" encoding="UTF-8"?><metadata/>')
+            return Reply(200, '<?xml version="1.0" encoding="UTF-8"?><metadata/>')
         return reply
 
     # -- GET /ws/2/url ----------------------------------------------------------------------
@@ -388,17 +378,17 @@ class MusicBrainzServer(LoopbackServer):
             ]
         return body
 
-    def _urls(self, resources: list[str], inc: set[str]) -> _Reply:
+    def _urls(self, resources: list[str], inc: set[str]) -> Reply:
         if len(resources) == 1:
             found = self._url_object(resources[0], inc)
-            return _Reply(200, found) if found else _error(404, "Not Found")
+            return Reply(200, found) if found else _error(404, "Not Found")
         urls = [self._url_object(resource, inc) for resource in resources[:MAX_RESOURCE_PARAMS]]
         known = sorted((url for url in urls if url), key=lambda url: url["resource"])
-        return _Reply(200, {"url-count": len(known), "url-offset": 0, "urls": known})
+        return Reply(200, {"url-count": len(known), "url-offset": 0, "urls": known})
 
     # -- GET /ws/2/artist/<mbid> ------------------------------------------------------------
 
-    def _artist(self, mbid: str, inc: set[str]) -> _Reply:
+    def _artist(self, mbid: str, inc: set[str]) -> Reply:
         if not MBID.match(mbid):
             return _error(400, "Invalid mbid.")
         with self._lock:
@@ -429,18 +419,18 @@ class MusicBrainzServer(LoopbackServer):
                 for name, count in sorted(artist.tags.items())
                 if count > 0
             ]
-        return _Reply(200, body)
+        return Reply(200, body)
 
     # -- GET /ws/2/isrc/<isrc> --------------------------------------------------------------
 
-    def _isrc(self, isrc: str) -> _Reply:
+    def _isrc(self, isrc: str) -> Reply:
         if not ISRC.match(isrc):
             return _error(400, "Invalid isrc.")
         with self._lock:
             recordings = [r for r in self._recordings if isrc in r.isrcs]
         if not recordings:
             return _error(404, "Not Found")
-        return _Reply(
+        return Reply(
             200,
             {
                 "isrc": isrc,
@@ -463,7 +453,7 @@ class MusicBrainzServer(LoopbackServer):
 
     # -- GET /ws/2/artist?query= ------------------------------------------------------------
 
-    def _search(self, query: dict[str, list[str]]) -> _Reply:
+    def _search(self, query: dict[str, list[str]]) -> Reply:
         try:
             limit = int(query.get("limit", ["25"])[0])
             offset = int(query.get("offset", ["0"])[0])
@@ -476,7 +466,7 @@ class MusicBrainzServer(LoopbackServer):
         scored = [(score, artist) for artist in artists if (score := _score(artist, terms)) > 0]
         scored.sort(key=lambda item: (-item[0], item[1].name, item[1].mbid))
         page = scored[offset : offset + limit]
-        return _Reply(
+        return Reply(
             200,
             {
                 "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
@@ -581,15 +571,14 @@ class _Handler(QuietHandler):
         with contract._lock:
             contract.requests.append(request)
         reply = contract._serve(request)
-        if reply is _DROP:
+        if reply is DROP:
             self.close_connection = True
             return
-        assert isinstance(reply, _Reply)
+        assert isinstance(reply, Reply)
         request.status = reply.status
-        if isinstance(reply.body, dict):
-            payload, content_type = json.dumps(reply.body).encode(), "application/json"
-        elif reply.body.startswith("<?xml"):
-            payload, content_type = reply.body.encode(), "application/xml"
-        else:
-            payload, content_type = reply.body.encode(), "text/plain"
-        self.reply(reply.status, payload, f"{content_type}; charset=utf-8", reply.headers)
+        xml = isinstance(reply.body, str) and reply.body.startswith("<?xml")
+        self.send(
+            reply,
+            json_type="application/json; charset=utf-8",
+            text_type=f"{'application/xml' if xml else 'text/plain'}; charset=utf-8",
+        )

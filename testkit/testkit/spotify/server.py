@@ -52,7 +52,7 @@ from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from testkit.loopback import LoopbackServer, QuietHandler
+from testkit.loopback import DROP, LoopbackServer, QuietHandler, Reply
 from testkit.spotify.catalogue import Catalogue, Track, artist_object, format_played_at, to_ms
 from testkit.spotify.catalogue import context as draw_context
 
@@ -79,7 +79,6 @@ FAULTS: dict[str, frozenset[str]] = {
 }
 
 _AUTO: t.Any = object()  # "pick a seeded value" for add_play's track/context
-_DROP = object()  # a reply that closes the connection without answering
 
 
 # --------------------------------------------------------------------------------------------
@@ -128,19 +127,12 @@ class LoggedRequest:
     at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
-@dataclass
-class _Reply:
-    status: int
-    body: dict[str, t.Any] | str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
+def _api_error(status: int, message: str) -> Reply:
+    return Reply(status, {"error": {"status": status, "message": message}})
 
 
-def _api_error(status: int, message: str) -> _Reply:
-    return _Reply(status, {"error": {"status": status, "message": message}})
-
-
-def _oauth_error(error: str, description: str, status: int = 400) -> _Reply:
-    return _Reply(status, {"error": error, "error_description": description})
+def _oauth_error(error: str, description: str, status: int = 400) -> Reply:
+    return Reply(status, {"error": error, "error_description": description})
 
 
 class SpotifyServer(LoopbackServer):
@@ -349,7 +341,7 @@ class SpotifyServer(LoopbackServer):
 
     # -- dispatch ---------------------------------------------------------------------------
 
-    def _dispatch(self, request: LoggedRequest) -> _Reply | object:
+    def _dispatch(self, request: LoggedRequest) -> Reply | object:
         if request.method == "POST" and request.path == "/api/token":
             return self._token_endpoint(request)
         if request.method == "GET" and request.path == "/authorize":
@@ -358,16 +350,16 @@ class SpotifyServer(LoopbackServer):
             return self._recently_played_endpoint(request)
         if request.path.startswith("/v1/"):
             return _api_error(404, "Service not found")
-        return _Reply(404, "Not found")
+        return Reply(404, "Not found")
 
-    def _fault_reply(self, fault: _Fault, endpoint: str) -> _Reply | object:
+    def _fault_reply(self, fault: _Fault, endpoint: str) -> Reply | object:
         if fault.kind == "connection_drop":
-            return _DROP
+            return DROP
         if fault.kind == "rate_limited":
             reply = (
                 _api_error(429, "API rate limit exceeded")
                 if endpoint == "api"
-                else _Reply(429, "Too many requests")
+                else Reply(429, "Too many requests")
             )
             reply.headers["Retry-After"] = str(fault.retry_after)
             return reply
@@ -379,7 +371,7 @@ class SpotifyServer(LoopbackServer):
 
     # -- POST /api/token --------------------------------------------------------------------
 
-    def _client_error(self, request: LoggedRequest) -> _Reply | None:
+    def _client_error(self, request: LoggedRequest) -> Reply | None:
         """Check client credentials from the Basic header or from the body."""
         client_id = request.form.get("client_id")
         client_secret = request.form.get("client_secret")
@@ -398,7 +390,7 @@ class SpotifyServer(LoopbackServer):
             )
         return None
 
-    def _token_endpoint(self, request: LoggedRequest) -> _Reply | object:
+    def _token_endpoint(self, request: LoggedRequest) -> Reply | object:
         fault = self._take_fault("token")
         if fault:
             return self._fault_reply(fault, "token")
@@ -416,7 +408,7 @@ class SpotifyServer(LoopbackServer):
             return self._code_grant(request.form.get("code"), request.form.get("redirect_uri"))
         return _oauth_error("unsupported_grant_type", f"grant_type {grant_type!r} not supported")
 
-    def _refresh_grant(self, token: str | None) -> _Reply:
+    def _refresh_grant(self, token: str | None) -> Reply:
         if not token:
             return _oauth_error("invalid_request", "refresh_token must be supplied")
         with self._lock:
@@ -434,9 +426,9 @@ class SpotifyServer(LoopbackServer):
                 self._refresh[new] = _RefreshGrant(grant.scopes, grant.issued_at)
                 grant.revoked = "Invalid refresh token"
                 body["refresh_token"] = new
-            return _Reply(200, body)
+            return Reply(200, body)
 
-    def _code_grant(self, code: str | None, redirect_uri: str | None) -> _Reply:
+    def _code_grant(self, code: str | None, redirect_uri: str | None) -> Reply:
         with self._lock:
             issued = self._codes.get(code or "")
             if issued is None or issued.used:
@@ -446,7 +438,7 @@ class SpotifyServer(LoopbackServer):
                 return _oauth_error("invalid_grant", "Invalid redirect URI")
             body = self._access_token_body(issued.scopes)
             body["refresh_token"] = self.issue_refresh_token(issued.scopes)
-            return _Reply(200, body)
+            return Reply(200, body)
 
     def _access_token_body(self, scopes: frozenset[str]) -> dict[str, t.Any]:
         token = f"at-{secrets.token_urlsafe(32)}"
@@ -470,15 +462,15 @@ class SpotifyServer(LoopbackServer):
         portless = parts._replace(netloc=parts.netloc.rsplit(":", 1)[0]).geturl()
         return portless in self.redirect_uris
 
-    def _authorize_endpoint(self, request: LoggedRequest) -> _Reply:
+    def _authorize_endpoint(self, request: LoggedRequest) -> Reply:
         query = request.query
         if query.get("client_id") != self.client_id:
-            return _Reply(400, "INVALID_CLIENT: Invalid client")
+            return Reply(400, "INVALID_CLIENT: Invalid client")
         redirect_uri = query.get("redirect_uri", "")
         if not self._redirect_allowed(redirect_uri):
-            return _Reply(400, "INVALID_CLIENT: Invalid redirect URI")
+            return Reply(400, "INVALID_CLIENT: Invalid redirect URI")
         if query.get("response_type") != "code":
-            return _Reply(400, "unsupported_response_type")
+            return Reply(400, "unsupported_response_type")
         answer = {"state": query["state"]} if "state" in query else {}
         if self.authorize_decision == "agree":
             code = f"code-{secrets.token_urlsafe(16)}"
@@ -488,11 +480,11 @@ class SpotifyServer(LoopbackServer):
             answer = {"code": code, **answer}
         else:
             answer = {"error": "access_denied", **answer}
-        return _Reply(302, None, {"Location": f"{redirect_uri}?{urlencode(answer)}"})
+        return Reply(302, None, {"Location": f"{redirect_uri}?{urlencode(answer)}"})
 
     # -- GET /v1/me/player/recently-played --------------------------------------------------
 
-    def _recently_played_endpoint(self, request: LoggedRequest) -> _Reply | object:
+    def _recently_played_endpoint(self, request: LoggedRequest) -> Reply | object:
         if self._hold is not None:
             self._hold.wait(timeout=300)
         header = request.headers.get("authorization", "")
@@ -519,7 +511,7 @@ class SpotifyServer(LoopbackServer):
             return _api_error(403, "User not registered in the Developer Dashboard")
         return self._history_page(request.query)
 
-    def _history_page(self, query: dict[str, str]) -> _Reply:
+    def _history_page(self, query: dict[str, str]) -> Reply:
         try:
             limit = int(query.get("limit", DEFAULT_LIMIT))
         except ValueError:
@@ -544,11 +536,11 @@ class SpotifyServer(LoopbackServer):
             page = window[:limit]
         href = f"{self.api_url}/me/player/recently-played?{urlencode(query)}"
         if not page:
-            return _Reply(
+            return Reply(
                 200, {"items": [], "next": None, "cursors": None, "limit": limit, "href": href}
             )
         oldest, newest = page[-1][0], page[0][0]
-        return _Reply(
+        return Reply(
             200,
             {
                 "items": [json.loads(json.dumps(play)) for _, play in page],
@@ -577,13 +569,9 @@ class _Handler(QuietHandler):
         with contract._lock:
             contract.requests.append(request)
         reply = contract._dispatch(request)
-        if reply is _DROP:
+        if reply is DROP:
             self.close_connection = True
             return
-        assert isinstance(reply, _Reply)
+        assert isinstance(reply, Reply)
         request.status = reply.status
-        if isinstance(reply.body, dict):
-            payload, content_type = json.dumps(reply.body).encode(), "application/json"
-        else:
-            payload, content_type = (reply.body or "").encode(), "text/html; charset=utf-8"
-        self.reply(reply.status, payload, content_type, reply.headers)
+        self.send(reply, json_type="application/json", text_type="text/html; charset=utf-8")
